@@ -1,0 +1,134 @@
+"""Loads and validates the catalog, and turns an entry into a localised Finding."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+from pydantic import TypeAdapter
+
+from knowledge.models import Basis, Evidence, Finding, Hint, Lang
+from knowledge.schema import FindingEntry, MessageText, NotifyRule, Signature
+
+CATALOG_DIR = Path(__file__).parent / "catalog"
+
+
+class CatalogError(ValueError):
+    """A catalog file is missing, malformed or inconsistent."""
+
+
+class _Facts(dict[str, str]):
+    """Leaves an unknown placeholder visible instead of raising mid-reply."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def fill(text: str, facts: Mapping[str, str]) -> str:
+    return text.format_map(_Facts(facts))
+
+
+def _read_yaml(path: Path) -> object:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise CatalogError(f"{path.name}: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class Catalog:
+    findings: dict[str, FindingEntry]
+    signatures: tuple[Signature, ...]
+    notify_rules: tuple[NotifyRule, ...]
+    messages: dict[str, MessageText]
+
+    def entry(self, finding_id: str) -> FindingEntry:
+        try:
+            return self.findings[finding_id]
+        except KeyError as exc:
+            raise CatalogError(f"unknown finding id {finding_id!r}") from exc
+
+    def message(self, key: str, lang: Lang, **facts: object) -> str:
+        try:
+            text = getattr(self.messages[key], lang)
+        except KeyError as exc:
+            raise CatalogError(f"unknown message key {key!r}") from exc
+        return fill(text, {k: str(v) for k, v in facts.items()})
+
+    def build(
+        self,
+        finding_id: str,
+        lang: Lang,
+        *,
+        peer: str | None = None,
+        phase: int | None = None,
+        evidence: Iterable[Evidence] = (),
+        confidence: float = 0.8,
+        basis: Basis | None = None,
+        facts: Mapping[str, str] | None = None,
+        vendors: Iterable[str] = (),
+    ) -> Finding:
+        """A Finding in `lang`, its texts filled with the measured `facts`."""
+        entry = self.entry(finding_id)
+        local = getattr(entry, lang)
+        known = {k: str(v) for k, v in (facts or {}).items()}
+        if peer:
+            known.setdefault("peer", peer)
+        wanted = set(vendors) | {"any"}
+        hints = [
+            Hint(vendor=h.vendor, text=fill(getattr(h, lang), known))
+            for h in entry.hints
+            if h.vendor in wanted and all(n in known for n in h.needs)
+        ]
+        return Finding(
+            id=entry.id,
+            severity=entry.severity,
+            phase=phase if phase is not None else entry.phase,
+            peer=peer,
+            title=fill(local.title, known),
+            cause=fill(local.cause, known),
+            steps=[fill(s, known) for s in local.steps],
+            evidence=list(evidence),
+            confidence=round(confidence, 2),
+            basis=basis or entry.basis,
+            hints=hints,
+            facts=known,
+        )
+
+
+def load_catalog_from(directory: Path) -> Catalog:
+    findings: dict[str, FindingEntry] = {}
+    for path in sorted((directory / "findings").glob("*.yaml")):
+        entry = FindingEntry.model_validate(_read_yaml(path))
+        if entry.id != path.stem:
+            raise CatalogError(f"{path.name}: id {entry.id!r} does not match the file name")
+        findings[entry.id] = entry
+
+    signatures: list[Signature] = []
+    sig_list = TypeAdapter(list[Signature])
+    for path in sorted((directory / "signatures").glob("*.yaml")):
+        signatures.extend(sig_list.validate_python(_read_yaml(path) or []))
+    seen: set[str] = set()
+    for sig in signatures:
+        if sig.id in seen:
+            raise CatalogError(f"duplicate signature id {sig.id!r}")
+        seen.add(sig.id)
+        if sig.finding and sig.finding not in findings:
+            raise CatalogError(f"signature {sig.id!r} names unknown finding {sig.finding!r}")
+
+    notify_rules = tuple(TypeAdapter(list[NotifyRule]).validate_python(_read_yaml(directory / "notify.yaml")))
+    for rule in notify_rules:
+        for target in (rule.before_phase1, rule.after_phase1):
+            if target and target not in findings:
+                raise CatalogError(f"notify rule {rule.names} names unknown finding {target!r}")
+
+    messages = TypeAdapter(dict[str, MessageText]).validate_python(_read_yaml(directory / "messages.yaml"))
+    return Catalog(findings, tuple(signatures), notify_rules, messages)
+
+
+@cache
+def load_catalog() -> Catalog:
+    return load_catalog_from(CATALOG_DIR)

@@ -1,0 +1,142 @@
+"""Pydantic schema of the catalog files under `knowledge/catalog/`.
+
+The catalog is data: finding texts (English and Japanese), log signatures and the
+notify map. Loading validates every file, so a typo fails at start-up and in tests,
+never in front of a user.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from knowledge.models import Basis, Severity
+
+EventKind = Literal[
+    "p1_start",  # a phase-1 / IKE_SA negotiation begins
+    "p1_up",  # ISAKMP-SA / IKE_SA established
+    "p1_down",  # ISAKMP-SA / IKE_SA deleted, expired or purged
+    "p2_start",  # quick mode / CHILD_SA negotiation begins
+    "p2_up",  # IPsec-SA / CHILD_SA established
+    "p2_down",  # IPsec-SA / CHILD_SA closed or expired
+    "notify",  # the peer sent an error notify; meaning depends on the phase reached
+    "fail",  # a line that names a cause
+    "response",  # proof that the peer answered (NAT-D, parsed response, …)
+    "nat",  # NAT detected / floated to UDP 4500
+    "retransmit",  # a request was sent again
+    "giveup",  # retransmits exhausted or negotiation timed out
+    "dpd",  # dead peer detection declared the peer dead
+    "symptom",  # a sentence describing what the user sees
+    "info",  # a VPN line that carries no diagnosis by itself
+]
+
+Dialect = Literal["racoon", "charon", "asa", "cloud", "text"]
+
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+class LocalText(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=3)
+    cause: str = Field(min_length=10)
+    steps: list[str] = Field(min_length=1)
+
+
+class VendorHint(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    vendor: Literal["azure", "gcp", "aws", "asa", "strongswan", "any"]
+    en: str = Field(min_length=10)
+    ja: str = Field(min_length=5)
+    needs: list[str] = Field(default_factory=list, description="facts that must be known to show it")
+
+
+class FindingEntry(BaseModel):
+    """One finding as the user reads it, in both languages."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+    severity: Severity
+    phase: Literal[1, 2] | None = None
+    basis: Basis
+    facts: list[str] = Field(default_factory=list, description="placeholders the texts may use")
+    en: LocalText
+    ja: LocalText
+    hints: list[VendorHint] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _placeholders_declared(self) -> FindingEntry:
+        allowed = set(self.facts) | {"peer"}
+        texts = [self.en.title, self.en.cause, *self.en.steps, self.ja.title, self.ja.cause, *self.ja.steps]
+        texts += [h.en for h in self.hints] + [h.ja for h in self.hints]
+        for text in texts:
+            unknown = placeholders(text) - allowed
+            if unknown:
+                raise ValueError(f"{self.id}: undeclared placeholder(s) {sorted(unknown)} in {text!r}")
+        if len(self.en.steps) != len(self.ja.steps):
+            raise ValueError(f"{self.id}: English and Japanese step lists differ in length")
+        return self
+
+
+class Signature(BaseModel):
+    """A log line shape and what it tells the timeline."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z0-9]+(?:[-.][a-z0-9]+)*$")
+    dialect: Dialect
+    keywords: list[str] = Field(min_length=1, description="lower-case literals; a line must hold one")
+    pattern: str
+    event: EventKind
+    finding: str | None = None
+    phase: Literal[1, 2, "context"] | None = None
+    confidence: float = Field(default=0.9, ge=0.0, le=1.0)
+    search: bool = Field(default=False, description="match anywhere in the line (symptom sentences only)")
+
+    @field_validator("keywords")
+    @classmethod
+    def _lower(cls, value: list[str]) -> list[str]:
+        for kw in value:
+            if kw != kw.lower() or not kw.strip():
+                raise ValueError(f"keyword {kw!r} must be non-blank lower-case")
+        return value
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        re.compile(value)
+        return value
+
+    @model_validator(mode="after")
+    def _shape(self) -> Signature:
+        if not self.search and not self.pattern.startswith("^"):
+            raise ValueError(f"{self.id}: line patterns must be anchored with ^")
+        if self.event in ("fail", "symptom") and not self.finding:
+            raise ValueError(f"{self.id}: a {self.event} signature must name its finding")
+        return self
+
+
+class NotifyRule(BaseModel):
+    """What a notify means before and after phase 1 completed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    names: list[str] = Field(min_length=1, description="normalised: upper case, underscores")
+    before_phase1: str | None
+    after_phase1: str | None
+
+
+class MessageText(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    en: str
+    ja: str
