@@ -11,7 +11,7 @@ import yaml
 from pydantic import TypeAdapter
 
 from knowledge.models import Basis, Evidence, Finding, Hint, Lang
-from knowledge.schema import FindingEntry, MessageText, NotifyRule, Signature
+from knowledge.schema import FindingEntry, MessageText, NotifyRule, Precedence, Signature
 
 CATALOG_DIR = Path(__file__).parent / "catalog"
 
@@ -43,6 +43,7 @@ class Catalog:
     findings: dict[str, FindingEntry]
     signatures: tuple[Signature, ...]
     notify_rules: tuple[NotifyRule, ...]
+    precedence: tuple[Precedence, ...]
     messages: dict[str, MessageText]
 
     def entry(self, finding_id: str) -> FindingEntry:
@@ -116,17 +117,25 @@ def load_catalog_from(directory: Path) -> Catalog:
         if sig.id in seen:
             raise CatalogError(f"duplicate signature id {sig.id!r}")
         seen.add(sig.id)
-        if sig.finding and sig.finding not in findings:
-            raise CatalogError(f"signature {sig.id!r} names unknown finding {sig.finding!r}")
+        for target in sig.targets():
+            if target not in findings:
+                raise CatalogError(f"signature {sig.id!r} names unknown finding {target!r}")
 
     notify_rules = tuple(TypeAdapter(list[NotifyRule]).validate_python(_read_yaml(directory / "notify.yaml")))
     for rule in notify_rules:
-        for target in (rule.before_phase1, rule.after_phase1):
+        for target in (rule.before_phase1, rule.after_phase1, rule.when_aggressive):
             if target and target not in findings:
                 raise CatalogError(f"notify rule {rule.names} names unknown finding {target!r}")
 
+    precedence_list = TypeAdapter(list[Precedence])
+    precedence = tuple(precedence_list.validate_python(_read_yaml(directory / "precedence.yaml")))
+    for rule in precedence:
+        for target in (rule.finding, *rule.suppresses):
+            if target not in findings:
+                raise CatalogError(f"precedence rule names unknown finding {target!r}")
+
     messages = TypeAdapter(dict[str, MessageText]).validate_python(_read_yaml(directory / "messages.yaml"))
-    return Catalog(findings, tuple(signatures), notify_rules, messages)
+    return Catalog(findings, tuple(signatures), notify_rules, precedence, messages)
 
 
 @cache

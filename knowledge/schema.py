@@ -30,13 +30,19 @@ EventKind = Literal[
     "giveup",  # retransmits exhausted or negotiation timed out
     "dpd",  # dead peer detection declared the peer dead
     "symptom",  # a sentence describing what the user sees
+    "detail",  # supports a finding raised by another line of the same peer; raises nothing alone
     "info",  # a VPN line that carries no diagnosis by itself
 ]
 
 Dialect = Literal["racoon", "charon", "asa", "cloud", "text"]
 
-_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
-
+Tag = Literal[
+    "heard",  # the line proves the peer answered or initiated
+    "aggressive",  # the negotiation uses aggressive mode
+    "rekey",  # part of a rekey, not a new tunnel
+    "ikev1",
+    "ikev2",
+]
 
 def placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
@@ -68,20 +74,26 @@ class FindingEntry(BaseModel):
     severity: Severity
     phase: Literal[1, 2] | None = None
     basis: Basis
-    facts: list[str] = Field(default_factory=list, description="placeholders the texts may use")
+    facts: list[str] = Field(
+        default_factory=list, description="placeholders the engine always supplies for this finding"
+    )
     en: LocalText
     ja: LocalText
     hints: list[VendorHint] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _placeholders_declared(self) -> FindingEntry:
-        allowed = set(self.facts) | {"peer"}
+        always = set(self.facts)
         texts = [self.en.title, self.en.cause, *self.en.steps, self.ja.title, self.ja.cause, *self.ja.steps]
-        texts += [h.en for h in self.hints] + [h.ja for h in self.hints]
         for text in texts:
-            unknown = placeholders(text) - allowed
+            unknown = placeholders(text) - always
             if unknown:
                 raise ValueError(f"{self.id}: undeclared placeholder(s) {sorted(unknown)} in {text!r}")
+        for hint in self.hints:
+            for text in (hint.en, hint.ja):
+                unknown = placeholders(text) - always - set(hint.needs) - {"peer"}
+                if unknown:
+                    raise ValueError(f"{self.id}: hint placeholder(s) {sorted(unknown)} not in needs")
         if len(self.en.steps) != len(self.ja.steps):
             raise ValueError(f"{self.id}: English and Japanese step lists differ in length")
         return self
@@ -98,9 +110,13 @@ class Signature(BaseModel):
     pattern: str
     event: EventKind
     finding: str | None = None
+    finding_by_phase: dict[Literal[1, 2], str] | None = Field(
+        default=None, description="the finding depends on whether phase 1 completed before this line"
+    )
     phase: Literal[1, 2, "context"] | None = None
     confidence: float = Field(default=0.9, ge=0.0, le=1.0)
-    search: bool = Field(default=False, description="match anywhere in the line (symptom sentences only)")
+    tags: list[Tag] = Field(default_factory=list)
+    search: bool = Field(default=False, description="match anywhere in the line (sentences, stuck states)")
 
     @field_validator("keywords")
     @classmethod
@@ -120,9 +136,14 @@ class Signature(BaseModel):
     def _shape(self) -> Signature:
         if not self.search and not self.pattern.startswith("^"):
             raise ValueError(f"{self.id}: line patterns must be anchored with ^")
-        if self.event in ("fail", "symptom") and not self.finding:
+        if self.event in ("fail", "symptom") and not (self.finding or self.finding_by_phase):
             raise ValueError(f"{self.id}: a {self.event} signature must name its finding")
+        if self.finding_by_phase and self.phase != "context":
+            raise ValueError(f"{self.id}: finding_by_phase needs phase: context")
         return self
+
+    def targets(self) -> list[str]:
+        return [f for f in [self.finding, *(self.finding_by_phase or {}).values()] if f]
 
 
 class NotifyRule(BaseModel):
@@ -133,6 +154,17 @@ class NotifyRule(BaseModel):
     names: list[str] = Field(min_length=1, description="normalised: upper case, underscores")
     before_phase1: str | None
     after_phase1: str | None
+    when_aggressive: str | None = Field(default=None, description="replaces before_phase1 in aggressive mode")
+    confidence: float = Field(default=0.85, ge=0.0, le=1.0)
+
+
+class Precedence(BaseModel):
+    """When `finding` is raised for a peer, the weaker explanations in `suppresses` are folded into it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    finding: str
+    suppresses: list[str] = Field(min_length=1)
 
 
 class MessageText(BaseModel):
