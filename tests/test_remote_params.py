@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from knowledge.proposals import NO_PFS
+from knowledge.proposals import NO_PFS, UnknownAlgorithm, classify, dh_keyword
 from knowledge.remote_params import ACCEPTED_KEYS, RemoteParams, RemoteParamsError, parse_remote
 
 
@@ -151,3 +151,31 @@ def test_model_validates_when_built_directly() -> None:
         RemoteParams(esp=("rot13-crc32",))
     with pytest.raises(ValidationError):
         RemoteParams(esp_lifetime=0)
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "keyword"),
+    [
+        ("group1", "dh", "modp768"),
+        ("group2", "dh", "modp1024"),
+        ("group5", "dh", "modp1536"),
+        ("group14", "dh", "modp2048"),
+        ("14", "dh", "modp2048"),
+        ("group19", "dh", "ecp256"),
+        ("x25519", "dh", "curve25519"),
+        ("tripledes", "encryption", "3des"),
+        ("aes", "encryption", "aes128"),
+        ("AES256GCM16", "encryption", "aes256gcm16"),
+        ("sha", "integrity", "sha1"),
+        ("sha2_256", "integrity", "sha256"),
+        ("prfsha256", "prf", "prfsha256"),
+    ],
+)
+def test_dashboard_and_strongswan_names_share_one_vocabulary(name: str, kind: str, keyword: str) -> None:
+    assert classify(name) == (kind, keyword)
+
+
+def test_unknown_algorithm_is_rejected() -> None:
+    with pytest.raises(UnknownAlgorithm):
+        classify("rot13")
+    assert dh_keyword("disabled") == NO_PFS
