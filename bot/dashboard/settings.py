@@ -1,0 +1,30 @@
+"""Dashboard connection settings, read from the environment.
+
+Kept apart from the Slack settings so the client, the shell and the tests can build
+a Dashboard connection without any Slack configuration present.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_BASE_URL = "https://api.meraki.com/api/v1"
+
+
+class DashboardSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    meraki_api_key: SecretStr | None = None
+    meraki_org_id: str | None = Field(
+        default=None, description="optional when the key sees exactly one organisation"
+    )
+    meraki_base_url: str = DEFAULT_BASE_URL
+    vpn_doctor_meraki_rps: float = Field(
+        default=5.0, gt=0, description="requests per sliding second per organisation, bursts included"
+    )
+
+    @property
+    def demo(self) -> bool:
+        """Without a key the bot serves the bundled demo organisation."""
+        return self.meraki_api_key is None or not self.meraki_api_key.get_secret_value()
