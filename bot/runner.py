@@ -1,0 +1,101 @@
+"""`vpn-doctor serve` / `python -m bot`: pick Socket Mode, HTTP mode or the local shell.
+
+- SLACK_BOT_TOKEN + SLACK_APP_TOKEN → Socket Mode (plus /healthz on PORT);
+- SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET → HTTP: POST /slack/events, GET /healthz on PORT;
+- neither → the local shell, so `make run` works on a laptop without any Slack app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+
+import aiohttp
+from aiohttp import web
+
+from bot.logs import configure_logging
+from bot.settings import Settings
+from bot.shell import ShellCommand, run_shell
+from bot.web import HealthCheck, RouteSetup, create_web_app, slack_routes
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_GRACE_SECONDS = 10.0
+
+
+def shell_commands(settings: Settings) -> list[ShellCommand]:
+    """Extra commands for the local shell beyond help/lang/quit; add new ones here."""
+    return []
+
+
+def service_routes(settings: Settings) -> list[RouteSetup]:
+    """HTTP routes served next to Slack's in both modes; add new ones here."""
+    return []
+
+
+async def serve(settings: Settings, stop: asyncio.Event) -> None:
+    """Run the Slack app until `stop` is set, then shut down cleanly."""
+    from bot.app import create_app
+
+    session = aiohttp.ClientSession()
+    bolt_app = create_app(settings, session=session)
+    routes = service_routes(settings)
+    checks: list[HealthCheck] = []
+    socket_handler = None
+    if settings.mode == "socket":
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        socket_handler = AsyncSocketModeHandler(bolt_app, settings.reveal(settings.slack_app_token))
+        checks.append(_socket_connected(socket_handler))
+    else:
+        routes.insert(0, slack_routes(bolt_app))
+    runner = web.AppRunner(create_web_app(settings, routes, checks), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, settings.bind_address, settings.port).start()
+    log.info("serving mode=%s on %s:%d", settings.mode, settings.bind_address, settings.port)
+    try:
+        if socket_handler is not None:
+            await socket_handler.connect_async()
+        await stop.wait()
+    finally:
+        log.info("shutting down")
+        if socket_handler is not None:
+            await socket_handler.close_async()
+        await runner.cleanup()
+        await _finish_in_flight()
+        await session.close()
+
+
+def _socket_connected(handler: object) -> Callable[[], Awaitable[bool]]:
+    async def socket_mode_connected() -> bool:
+        return await handler.client.is_connected()  # type: ignore[attr-defined]
+
+    return socket_mode_connected
+
+
+async def _finish_in_flight() -> None:
+    """Listeners run as tasks after the ack; give them a moment to post their answers."""
+    pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    if pending:
+        await asyncio.wait(pending, timeout=SHUTDOWN_GRACE_SECONDS)
+
+
+async def _serve_until_signalled(settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await serve(settings, stop)
+
+
+def run_serve() -> int:
+    settings = Settings()
+    configure_logging(settings.log_level)
+    if settings.mode == "shell":
+        return run_shell(settings, shell_commands(settings))
+    asyncio.run(_serve_until_signalled(settings))
+    return 0

@@ -1,0 +1,89 @@
+"""What listeners share for the app's lifetime: settings, the repeat filter, caches, HTTP.
+
+Handed to listeners through Bolt's context (`context["services"]`), so listener
+modules stay plain functions and tests build a fresh set per app.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.dedupe import MemorySeenStore, SeenStore
+from bot.settings import Settings
+from knowledge.models import Lang
+
+log = logging.getLogger(__name__)
+
+LOCALE_TTL_SECONDS = 3600.0
+CONTEXT_KEY = "services"
+
+
+def lang_of_locale(locale: str | None) -> Lang | None:
+    """Slack locales look like `ja-JP` / `en-US`; other languages fall back to the default."""
+    if not locale:
+        return None
+    prefix = locale.split("-", 1)[0].lower()
+    if prefix == "ja":
+        return "ja"
+    if prefix == "en":
+        return "en"
+    return None
+
+
+@dataclass
+class UserLanguages:
+    """Each user's Slack locale, looked up once an hour at most (users.info is rate-limited)."""
+
+    ttl_seconds: float = LOCALE_TTL_SECONDS
+    clock: Callable[[], float] = time.monotonic
+    _cache: dict[str, tuple[Lang | None, float]] = field(default_factory=dict)
+
+    async def lookup(self, client: AsyncWebClient, user_id: str | None) -> Lang | None:
+        if not user_id:
+            return None
+        now = self.clock()
+        cached = self._cache.get(user_id)
+        if cached and cached[1] > now:
+            return cached[0]
+        lang: Lang | None = None
+        try:
+            response = await client.users_info(user=user_id, include_locale=True)
+            lang = lang_of_locale((response.get("user") or {}).get("locale"))
+        except SlackApiError as exc:
+            log.warning("users.info failed user=%s error=%s", user_id, exc.response.get("error"))
+        self._cache[user_id] = (lang, now + self.ttl_seconds)
+        return lang
+
+
+@dataclass
+class Services:
+    settings: Settings
+    seen: SeenStore = field(default_factory=MemorySeenStore)
+    languages: UserLanguages = field(default_factory=UserLanguages)
+    session: aiohttp.ClientSession | None = None
+    _own_session: aiohttp.ClientSession | None = None
+
+    async def language(self, client: AsyncWebClient, user_id: str | None, requested: Lang | None) -> Lang:
+        """`lang:xx` in the message, else the user's Slack locale, else VPN_DOCTOR_LANG."""
+        if requested:
+            return requested
+        return await self.languages.lookup(client, user_id) or self.settings.vpn_doctor_lang
+
+    def http(self) -> aiohttp.ClientSession:
+        """The shared session, or one of our own created on first use inside the event loop."""
+        if self.session is not None:
+            return self.session
+        if self._own_session is None or self._own_session.closed:
+            self._own_session = aiohttp.ClientSession()
+        return self._own_session
+
+    async def aclose(self) -> None:
+        if self._own_session is not None and not self._own_session.closed:
+            await self._own_session.close()
