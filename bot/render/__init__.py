@@ -1,0 +1,1 @@
+"""Renderers: one Diagnosis, three presentations (terminal text, Markdown, Slack Block Kit)."""
