@@ -44,6 +44,21 @@ Tag = Literal[
     "ikev2",
 ]
 
+# Shorthands usable in signature patterns as %NAME%; kept linear (no nested quantifiers).
+PATTERN_MACROS: dict[str, str] = {
+    "ADDR": r"(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7})",
+    "PORT": r"\[\d{1,5}\]",
+    "IKEID": r"\[[^\]]{0,255}\]",
+    "NOTIFY": r"[a-z0-9_ -]{2,60}?",
+}
+
+
+def expand_macros(pattern: str) -> str:
+    for name, body in PATTERN_MACROS.items():
+        pattern = pattern.replace(f"%{name}%", body)
+    return pattern
+
+
 def placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
@@ -129,7 +144,10 @@ class Signature(BaseModel):
     @field_validator("pattern")
     @classmethod
     def _compiles(cls, value: str) -> str:
-        re.compile(value)
+        value = expand_macros(value)
+        if "%" in value and re.search(r"%[A-Z]+%", value):
+            raise ValueError(f"unknown macro in {value!r}")
+        re.compile(value, re.IGNORECASE)
         return value
 
     @model_validator(mode="after")

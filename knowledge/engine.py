@@ -1,0 +1,341 @@
+"""The diagnosis engine: input → candidate lines → events → per-peer timelines → Diagnosis.
+
+The engine holds no user-facing sentence; every text comes from the catalog in the
+requested language.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from typing import IO, Any
+
+from knowledge.events import Event, Extraction, evidence_text, extract
+from knowledge.library import Catalog, load_catalog
+from knowledge.matcher import Matcher
+from knowledge.models import (
+    Basis,
+    Diagnosis,
+    Evidence,
+    Finding,
+    Lang,
+    PeerReport,
+    PeerState,
+    Severity,
+    Verdict,
+)
+from knowledge.netmath import supernet
+from knowledge.ordering import chronological
+from knowledge.peers import assign_peers
+from knowledge.scan import ScanStats, iter_chunks
+from knowledge.timeline import Claim, PeerAnalysis, PeerTimeline
+from knowledge.vendors import guess_vendors
+
+MAX_EVIDENCE = 12
+MAX_TEXT_BYTES = 50 << 20  # what one call reads; the rest is reported, not parsed
+_RENAMED_FACTS = {"ts_local": "local_ts", "ts_remote": "remote_ts"}
+
+
+@dataclass
+class InputInfo:
+    stats: ScanStats = field(default_factory=ScanStats)
+    notes: list[tuple[str, dict[str, object]]] = field(default_factory=list)
+    from_json: bool = False
+
+
+@cache
+def _matcher() -> Matcher:
+    return Matcher(load_catalog())
+
+
+# --- public entry points ---------------------------------------------------------------------
+def diagnose_text(text: str, lang: Lang = "en") -> Diagnosis:
+    """Diagnose a paste: log lines, Dashboard API JSON, or both wrapped in chat text."""
+    data = text.encode("utf-8", "replace") if isinstance(text, str) else b""
+    return diagnose_bytes(data, lang)
+
+
+def diagnose_bytes(data: bytes, lang: Lang = "en") -> Diagnosis:
+    info = InputInfo()
+    events_json = _maybe_json(data)
+    if events_json is not None:
+        return diagnose_events(events_json, lang, source_text=data.decode("utf-8", "replace"))
+    if len(data) > MAX_TEXT_BYTES:
+        info.notes.append(("note.too_large", {"limit": f"{MAX_TEXT_BYTES >> 20} MB"}))
+        data = data[:MAX_TEXT_BYTES]
+    return _diagnose_chunks(iter_chunks(data), lang, info)
+
+
+def diagnose_stream(stream: IO[bytes], lang: Lang = "en", chunk_size: int = 4 << 20) -> Diagnosis:
+    """Diagnose a file of any size without holding it in memory (only VPN lines are kept)."""
+    head = stream.read(chunk_size)
+    if head[:1] in (b"{", b"[") or head.lstrip()[:1] in (b"{", b"["):
+        rest = stream.read(MAX_TEXT_BYTES)
+        return diagnose_bytes(head + rest, lang)
+
+    def chunks() -> Iterator[bytes]:
+        yield head
+        while block := stream.read(chunk_size):
+            yield block
+
+    return _diagnose_chunks(chunks(), lang, InputInfo())
+
+
+def diagnose_lines(lines: Iterable[str], lang: Lang = "en") -> Diagnosis:
+    return _diagnose_chunks((line.encode("utf-8", "replace") + b"\n" for line in lines), lang, InputInfo())
+
+
+def diagnose_events(events: Sequence[Mapping[str, Any]] | Mapping[str, Any], lang: Lang = "en",
+                    source_text: str | None = None) -> Diagnosis:
+    """Diagnose Dashboard API events (`GET /networks/{id}/events` or its `events` array)."""
+    items = events.get("events", []) if isinstance(events, Mapping) else events
+    matcher = _matcher()
+    info = InputInfo(from_json=True)
+    locator = _JsonLocator(source_text) if source_text else None
+    rows: list[tuple[int, str, frozenset[int] | None]] = []
+    for index, item in enumerate(items if isinstance(items, Sequence) else [], start=1):
+        if not isinstance(item, Mapping):
+            continue
+        data = item.get("eventData")
+        msg = data.get("msg") if isinstance(data, Mapping) else None
+        if not isinstance(msg, str) or not msg.strip():
+            continue
+        when = item.get("occurredAt") if isinstance(item.get("occurredAt"), str) else ""
+        line_no = locator.find(msg) if locator else index
+        rows.append((line_no, f"{when} msg: {msg}".strip(), None))
+    info.stats.lines = len(items) if isinstance(items, Sequence) else 0
+    if not rows and info.stats.lines:
+        info.notes.append(("note.no_vpn_lines", {}))
+    extraction = extract(rows, matcher)
+    for e in extraction.events:
+        if e.parsed.ts is None:
+            continue
+        e.parsed.shape = "api"
+    return _analyse(extraction, lang, info)
+
+
+# --- internals -------------------------------------------------------------------------------
+def _maybe_json(data: bytes) -> Any | None:
+    stripped = data.lstrip()
+    if stripped[:1] not in (b"{", b"["):
+        return None
+    try:
+        doc = json.loads(stripped.decode("utf-8", "replace"))
+    except (ValueError, RecursionError):
+        return None
+    if isinstance(doc, Mapping) and isinstance(doc.get("events"), list):
+        return doc
+    if isinstance(doc, list) and any(isinstance(x, Mapping) and "eventData" in x for x in doc[:50]):
+        return doc
+    return None
+
+
+class _JsonLocator:
+    """Finds the text line that holds each event's message, so evidence cites real line numbers."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+        self.pos = 0
+
+    def find(self, msg: str) -> int:
+        needle = json.dumps(msg, ensure_ascii=False)[1:-1][:200]
+        for i in range(self.pos, len(self.lines)):
+            if needle in self.lines[i]:
+                self.pos = i + 1
+                return i + 1
+        return self.pos or 1
+
+
+def _diagnose_chunks(chunks: Iterable[bytes], lang: Lang, info: InputInfo) -> Diagnosis:
+    matcher = _matcher()
+    stats = info.stats
+
+    def rows() -> Iterator[tuple[int, str, frozenset[int] | None]]:
+        for raw in matcher.scanner.scan(chunks, stats):
+            text = raw.data.decode("utf-8", "replace")
+            if "\ufffd" in text:
+                stats.invalid_utf8 = True
+            yield raw.no, text, raw.hits
+
+    extraction = extract(rows(), matcher)
+    if stats.bytes and stats.nul_bytes * 20 > min(stats.bytes, 1 << 20):
+        info.notes.append(("note.binary", {}))
+    elif stats.invalid_utf8:
+        info.notes.append(("note.invalid_utf8", {}))
+    for line in stats.long_lines[:3]:
+        info.notes.append(("note.long_line", {"line": line}))
+    if stats.bytes == 0 or not stats.lines:
+        info.notes.append(("note.empty", {}))
+    return _analyse(extraction, lang, info)
+
+
+def _analyse(extraction: Extraction, lang: Lang, info: InputInfo) -> Diagnosis:
+    catalog = load_catalog()
+    events = extraction.events
+    assign_peers(events)
+    ordered, order = chronological(events)
+    by_key: dict[str, list[Event]] = {}
+    for e in ordered:
+        by_key.setdefault(e.key, []).append(e)
+    analyses = [PeerTimeline(key, evs, catalog).run() for key, evs in by_key.items()]
+
+    vendors = guess_vendors("\n".join(extraction.vendor_text))
+    findings: list[Finding] = []
+    for analysis in analyses:
+        findings.extend(_findings_for(analysis, catalog, lang, vendors))
+    findings.sort(key=_rank)
+
+    vpn_lines = sum(1 for e in events if e.sig.dialect != "text")
+    notes = [catalog.message(key, lang, **facts) for key, facts in info.notes]
+    if not events and not any(k == "note.empty" for k, _ in info.notes):
+        notes.append(catalog.message("note.no_vpn_lines", lang))
+    if vpn_lines:
+        notes.insert(0, catalog.message(f"order.{order}", lang))
+    if any(a.peer_side for a in analyses):
+        notes.append(catalog.message("note.peer_side", lang))
+    if _cause_hidden(findings, analyses):
+        notes.append(catalog.message("note.cause_hidden", lang))
+
+    peers = [
+        PeerReport(
+            address=a.peer or a.key.removeprefix("conn:"),
+            state=a.state,
+            connections=sorted(a.conns),
+            ike_version=a.ike_version,
+            dialect="/".join(sorted(a.dialects - {"text"})) or None,
+            last_seen=_when(a.last_ts),
+        )
+        for a in analyses
+        if a.key != "?" or a.state is not PeerState.UNKNOWN
+    ]
+    verdict = _verdict(findings)
+    dialects = sorted({e.sig.dialect for e in events})
+    return Diagnosis(
+        verdict=verdict,
+        summary=_summary(catalog, lang, verdict, findings, peers),
+        lang=lang,
+        peers=peers,
+        findings=findings,
+        lines_read=info.stats.lines,
+        vpn_lines=vpn_lines,
+        dialects=dialects,
+        order=order if vpn_lines else "unknown",
+        notes=notes,
+    )
+
+
+def _when(ts: float | None) -> str | None:
+    if ts is None or ts < 86_400 * 366:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+
+
+def _findings_for(analysis: PeerAnalysis, catalog: Catalog, lang: Lang, vendors: set[str]) -> list[Finding]:
+    merged: dict[str, Claim] = {}
+    for claim in analysis.claims:
+        have = merged.get(claim.finding)
+        if have is None:
+            merged[claim.finding] = Claim(claim.finding, claim.peer, claim.phase, list(claim.lines),
+                                          claim.confidence, claim.basis, dict(claim.facts))
+            continue
+        have.lines.extend(claim.lines)
+        have.confidence = max(have.confidence, claim.confidence)
+        if claim.basis is Basis.OBSERVED:
+            have.basis = Basis.OBSERVED
+        for k, v in claim.facts.items():
+            have.facts.setdefault(k, v)
+        if have.phase is None:
+            have.phase = claim.phase
+
+    for rule in catalog.precedence:
+        if rule.finding in merged:
+            for weaker in rule.suppresses:
+                if weaker in merged and weaker != rule.finding:
+                    gone = merged.pop(weaker)
+                    merged[rule.finding].lines.extend(gone.lines)
+    errors = [c for c in merged.values() if catalog.entry(c.finding).severity is Severity.ERROR]
+    if errors and "tunnel-established" in merged and analysis.state is not PeerState.UP:
+        merged.pop("tunnel-established")
+
+    _attach_details(analysis, merged, catalog)
+    out = []
+    for claim in merged.values():
+        facts = {_RENAMED_FACTS.get(k, k): v for k, v in claim.facts.items()}
+        if claim.finding == "subnet-mismatch" and len(analysis.remote_subnets) >= 2:
+            facts["subnets"] = ", ".join(analysis.remote_subnets)
+            facts["supernet"] = supernet(analysis.remote_subnets)
+        lines = sorted({(ev.line, ev.text) for ev in claim.lines})
+        if len(lines) > MAX_EVIDENCE:
+            lines = lines[: MAX_EVIDENCE // 2] + lines[-MAX_EVIDENCE // 2 :]
+        out.append(
+            catalog.build(
+                claim.finding, lang,
+                peer=claim.peer,
+                phase=claim.phase,
+                evidence=[Evidence(line=n, text=t) for n, t in lines],
+                confidence=claim.confidence,
+                basis=claim.basis,
+                facts=facts,
+                vendors=vendors,
+            )
+        )
+    return out
+
+
+def _attach_details(analysis: PeerAnalysis, merged: dict[str, Claim], catalog: Catalog) -> None:
+    for e in analysis.details:
+        targets = e.sig.targets()
+        if targets:
+            claims = [merged[t] for t in targets if t in merged]
+        else:
+            phase = e.sig.phase if e.sig.phase in (1, 2) else None
+            claims = [
+                c for c in merged.values()
+                if c.finding != "tunnel-established" and (phase is None or c.phase in (phase, None))
+            ]
+            if not claims and e.kind == "p1_up":
+                claims = [c for c in merged.values() if c.finding == "id-mismatch"]
+        for claim in claims:
+            claim.lines.append(Evidence(line=e.line, text=evidence_text(e.text)))
+            for k, v in e.groups.items():
+                if k in ("proposals_received", "proposals_configured", "ts_local", "ts_remote", "remote_id"):
+                    claim.facts.setdefault(k, v)
+
+
+_SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+def _rank(f: Finding) -> tuple[int, int, float, int]:
+    first_line = f.evidence[0].line if f.evidence else 0
+    return (_SEVERITY_RANK[f.severity], 0 if f.basis is Basis.OBSERVED else 1, -f.confidence, first_line)
+
+
+def _verdict(findings: Sequence[Finding]) -> Verdict:
+    if any(f.severity is Severity.ERROR for f in findings):
+        return Verdict.FAILING
+    if any(f.severity is Severity.WARNING for f in findings):
+        return Verdict.DEGRADED
+    if any(f.id == "tunnel-established" for f in findings):
+        return Verdict.HEALTHY
+    return Verdict.UNKNOWN
+
+
+def _summary(catalog: Catalog, lang: Lang, verdict: Verdict, findings: Sequence[Finding],
+             peers: Sequence[PeerReport]) -> str:
+    problems = [f for f in findings if f.severity is not Severity.INFO]
+    names = sorted({f.peer for f in problems if f.peer}) or [p.address for p in peers]
+    return catalog.message(
+        f"verdict.{verdict.value}", lang,
+        count=len(problems) if problems else len(findings),
+        peers=", ".join(names[:5]) or "-",
+    )
+
+
+def _cause_hidden(findings: Sequence[Finding], analyses: Sequence[PeerAnalysis]) -> bool:
+    inferred_only = {"phase1-not-established", "phase2-not-established"}
+    errors = [f for f in findings if f.severity is Severity.ERROR]
+    peer_side = any(a.peer_side for a in analyses)
+    return bool(errors) and all(f.id in inferred_only for f in errors) and not peer_side

@@ -1,0 +1,71 @@
+"""Turns candidate lines into events: matched signature, peer, time and connection."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from knowledge.matcher import VENDOR_KEYWORDS, Matcher
+from knowledge.parse import ParsedLine, parse_line
+from knowledge.schema import Signature
+
+EVIDENCE_CHARS = 300
+
+
+@dataclass(slots=True)
+class Event:
+    line: int
+    text: str
+    sig: Signature
+    groups: dict[str, str]
+    parsed: ParsedLine
+    segment: int = 0
+    peer: str | None = None
+    key: str = "?"  # timeline key: the peer address, else the connection name
+
+    @property
+    def kind(self) -> str:
+        return self.sig.event
+
+    @property
+    def ts(self) -> float | None:
+        return self.parsed.ts
+
+    @property
+    def tags(self) -> list[str]:
+        return self.sig.tags
+
+
+@dataclass
+class Extraction:
+    events: list[Event] = field(default_factory=list)
+    vendor_text: list[str] = field(default_factory=list)
+    shapes: list[str] = field(default_factory=list)
+
+
+def evidence_text(raw: str) -> str:
+    text = raw.strip()
+    return text if len(text) <= EVIDENCE_CHARS else text[: EVIDENCE_CHARS - 1] + "…"
+
+
+def extract(lines: Iterable[tuple[int, str, frozenset[int] | None]], matcher: Matcher) -> Extraction:
+    """Match every line; group consecutive lines of one shape into segments (one log source each)."""
+    out = Extraction()
+    segment = -1
+    last_shape: str | None = None
+    for no, text, hits in lines:
+        parsed = parse_line(text)
+        found = matcher.match(parsed.body, hits) if parsed.body else None
+        if found is None:
+            lowered = text.lower()
+            if any(v in lowered for v in VENDOR_KEYWORDS):
+                out.vendor_text.append(text[:500])
+            continue
+        if parsed.shape != last_shape:
+            segment += 1
+            last_shape = parsed.shape
+            out.shapes.append(parsed.shape)
+        out.events.append(Event(no, evidence_text(text), found.sig, found.groups, parsed, segment))
+        if found.sig.dialect == "text":
+            out.vendor_text.append(text[:500])
+    return out

@@ -1,0 +1,197 @@
+"""Peels the wrappers off a log line: collector and Meraki syslog headers, Dashboard columns,
+daemon tags, charon's thread and connection prefixes, racoon's level, ASA's tag.
+
+What remains is the daemon's own message (the part the catalog's signatures describe), plus
+the facts the wrappers carried: a time stamp, the charon connection and IKE_SA id, an address.
+Every pattern here is anchored and uses bounded repeats, so a hostile line costs linear time.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from knowledge.schema import PATTERN_MACROS
+
+_MONTHS = {m: i for i, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}
+_MON = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}"
+_ADDR = PATTERN_MACROS["ADDR"]
+
+_QUOTE = re.compile(r"^(?:\s{0,40}(?:>|&gt;|[-*•]\s)\s{0,10}){1,5}")
+_FENCE = re.compile(r"^\s{0,40}`{1,3}")
+_PRI = re.compile(r"^<\d{1,3}>\d?\s{0,4}")
+_SYSLOG_TIME = re.compile(
+    rf"^(?P<mon>{_MON})\.?\s{{1,4}}(?P<day>\d{{1,2}}),?\s{{1,4}}(?:(?P<year>\d{{4}})\s{{1,4}})?"
+    r"(?P<h>\d{1,2}):(?P<m>\d{2}):(?P<s>\d{2})(?P<frac>\.\d{1,9})?\s{0,40}",
+    re.I,
+)
+_ISO_TIME = re.compile(
+    r"^(?P<y>\d{4})[-/](?P<mo>\d{2})[-/](?P<d>\d{2})[T ](?P<h>\d{2}):(?P<m>\d{2}):(?P<s>\d{2})"
+    r"(?P<frac>\.\d{1,9})?(?P<tz>Z|[+-]\d{2}:?\d{2})?\s{0,40}",
+    re.I,
+)
+_CLOCK_TIME = re.compile(r"^(?P<h>\d{2}):(?P<m>\d{2}):(?P<s>\d{2})(?P<frac>\.\d{1,9})?\s{1,40}")
+_MERAKI_HDR = re.compile(
+    r"^(?:\S{1,100}\s{1,10}\d\s{1,10})?(?P<epoch>\d{9,10}\.\d{1,9})\s{1,10}(?P<device>\S{1,100})"
+    r"\s{1,10}events\s{1,10}",
+    re.I,
+)
+_MSG = re.compile(r"(?:^|\s)msg:\s{0,10}", re.I)
+_VPN_PREFIX = re.compile(
+    r"^(?:site-to-site vpn|non-meraki vpn(?: negotiation)?|non-meraki / client vpn(?: negotiation)?"
+    r"|vpn)\s{0,4}:\s{0,10}",
+    re.I,
+)
+_PROGRAM = re.compile(
+    r"^(?:[\w.-]{1,100}\s{1,10})?(?P<prog>charon|charon-systemd|racoon|pluto|ipsec|strongswan|"
+    r"ipsec_starter|swanctl)(?:\[\d{1,10}\])?:\s{0,10}",
+    re.I,
+)
+_THREAD = re.compile(r"^\d{1,3}\[(?P<group>[A-Z]{2,4})\]\s{1,10}")
+_CONN = re.compile(r"^<(?:(?P<conn>[^|<>\s]{1,100})\|)?(?P<uid>\d{1,10})>\s{0,10}")
+_RACOON_ADDR = re.compile(rf"^\[(?P<addr>{_ADDR})\]\s{{0,10}}", re.I)
+_RACOON_LEVEL = re.compile(r"^(?:ERROR|WARNING|NOTIFY|INFO|DEBUG2?):\s{0,10}")
+_ASA_TAG = re.compile(r"^%(?:ASA|FTD|PIX)-\d-\d{6}:\s{0,10}", re.I)
+_ASA_FIELD = re.compile(r"^(?P<key>Group|Username|IP)\s{0,4}=\s{0,4}(?P<value>[^,]{1,100}),\s{0,10}", re.I)
+_IOS_TAG = re.compile(r"^(?:%CRYPTO-\d-[A-Z_]{1,40}:\s{0,10}|ISAKMP(?::\(\d{1,10}\))?:\s{1,10})", re.I)
+_SPACES = re.compile(r"\s+")
+_IP = re.compile(rf"^{_ADDR}$", re.I)
+
+
+@dataclass(slots=True)
+class ParsedLine:
+    body: str
+    ts: float | None = None
+    ts_kind: str | None = None
+    conn: str | None = None
+    uid: str | None = None
+    addr: str | None = None
+    shape: str = "plain"  # dashboard, syslog, charon, racoon, asa, plain
+    peer_side: bool = False
+
+
+def _year_less(m: re.Match[str]) -> float:
+    month = _MONTHS[m["mon"][:3].lower()]
+    day = min(max(int(m["day"]), 1), 29 if month == 2 else 31)
+    year = int(m["year"]) if m["year"] else 2000
+    try:
+        hms = (min(int(m["h"]), 23), min(int(m["m"]), 59), min(int(m["s"]), 59))
+        moment = datetime(year, month, day, *hms, tzinfo=UTC)
+    except ValueError:
+        moment = datetime(year, month, 1, tzinfo=UTC)
+    return moment.timestamp() + (float(m["frac"]) if m["frac"] else 0.0)
+
+
+def _iso(m: re.Match[str]) -> float | None:
+    try:
+        fields = (int(m[k]) for k in ("y", "mo", "d", "h", "m", "s"))
+        moment = datetime(*fields, tzinfo=UTC)
+    except ValueError:
+        return None
+    value = moment.timestamp() + (float(m["frac"]) if m["frac"] else 0.0)
+    tz = m["tz"]
+    if tz and tz.upper() != "Z":
+        sign = 1 if tz[0] == "+" else -1
+        digits = tz[1:].replace(":", "")
+        value -= sign * (int(digits[:2]) * 3600 + int(digits[2:]) * 60)
+    return value
+
+
+def parse_iso(text: str) -> float | None:
+    m = _ISO_TIME.match(text.strip())
+    return _iso(m) if m else None
+
+
+def _take_time(line: str) -> tuple[str, float | None, str | None]:
+    m = _SYSLOG_TIME.match(line)
+    if m:
+        return line[m.end():], _year_less(m), "syslog" if not m["year"] else "absolute"
+    m = _ISO_TIME.match(line)
+    if m:
+        return line[m.end():], _iso(m), "absolute"
+    m = _CLOCK_TIME.match(line)
+    if m:
+        frac = float(m["frac"]) if m["frac"] else 0.0
+        return line[m.end():], int(m["h"]) * 3600 + int(m["m"]) * 60 + int(m["s"]) + frac, "clock"
+    return line, None, None
+
+
+def parse_line(text: str) -> ParsedLine:
+    """Split one raw line into the daemon message and what its wrappers said."""
+    line = text.strip()
+    if _FENCE.match(line):
+        line = line.lstrip().lstrip("`")
+    m = _QUOTE.match(line)
+    if m:
+        line = line[m.end():]
+    m = _PRI.match(line)
+    if m:
+        line = line[m.end():]
+
+    out = ParsedLine(body="")
+    line, out.ts, out.ts_kind = _take_time(line)
+
+    m = _MERAKI_HDR.match(line)
+    if m:
+        out.ts, out.ts_kind, out.shape = float(m["epoch"]), "absolute", "syslog"
+        line = line[m.end():]
+    else:
+        m = _MSG.search(line, 0, 400)
+        if m and ("vpn" in line[: m.start()].lower() or m.start() == 0):
+            out.shape = "dashboard"
+            line = line[m.end():]
+
+    m = _VPN_PREFIX.match(line)
+    if m:
+        line = line[m.end():]
+        if out.shape == "plain":
+            out.shape = "syslog"
+
+    # A raw daemon line may sit inside the Meraki wrapper with its own (UTC) clock.
+    inner, inner_ts, inner_kind = _take_time(line)
+    if inner_ts is not None:
+        line = inner
+        if out.ts is None:
+            out.ts, out.ts_kind = inner_ts, inner_kind
+    m = _PROGRAM.match(line)
+    if m:
+        line = line[m.end():]
+        if out.shape == "plain":
+            out.shape = "racoon" if m["prog"].lower() == "racoon" else "charon"
+            out.peer_side = m["prog"].lower() != "racoon"
+    m = _THREAD.match(line)
+    if m:
+        line = line[m.end():]
+        if out.shape == "plain":
+            out.shape, out.peer_side = "charon", True
+    m = _CONN.match(line)
+    if m:
+        out.conn, out.uid = m["conn"], m["uid"]
+        line = line[m.end():]
+        if out.shape == "plain":
+            out.shape = "charon"
+            out.peer_side = not (out.conn or "").startswith("remote-peer-")
+    m = _RACOON_ADDR.match(line)
+    if m:
+        out.addr = m["addr"]
+        line = line[m.end():]
+    m = _RACOON_LEVEL.match(line)
+    if m:
+        line = line[m.end():]
+        if out.shape == "plain":
+            out.shape = "racoon"
+    m = _ASA_TAG.match(line) or _IOS_TAG.match(line)
+    if m:
+        line = line[m.end():]
+        out.shape, out.peer_side = "asa", True
+        for _ in range(4):
+            f = _ASA_FIELD.match(line)
+            if not f:
+                break
+            if f["key"].lower() in ("ip", "group") and _IP.match(f["value"].strip()):
+                out.addr = f["value"].strip()
+            line = line[f.end():]
+    out.body = _SPACES.sub(" ", line).strip().rstrip("`").strip()
+    return out

@@ -1,0 +1,83 @@
+"""Works out which remote peer each event is about.
+
+racoon lines carry addresses; charon lines often carry only `<conn|id>`, so a connection is
+tied to its peer's address wherever one line shows both (`IKE_SA conn[7] established between
+A...B`, `initiating IKE_SA conn[7] to B`). The local (MX) side is learnt from the same lines,
+which tells which address of a pair is the peer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from knowledge.events import Event
+
+
+def _conn_of(e: Event) -> str | None:
+    return e.groups.get("conn") or e.parsed.conn
+
+
+def _uid_of(e: Event) -> str | None:
+    return e.groups.get("uid") or e.parsed.uid
+
+
+def assign_peers(events: Sequence[Event]) -> None:
+    local: set[str] = set()
+    remote_counts: dict[str, int] = {}
+    conn_addr: dict[tuple[int, str], str] = {}
+    uid_conn: dict[tuple[int, str], str] = {}
+    uid_addr: dict[tuple[int, str], str] = {}
+    for e in events:
+        seg = e.segment
+        if "local" in e.groups:
+            local.add(e.groups["local"])
+        remote = e.groups.get("remote")
+        if remote:
+            remote_counts[remote] = remote_counts.get(remote, 0) + 1
+        conn, uid = _conn_of(e), _uid_of(e)
+        if conn and uid:
+            uid_conn[(seg, uid)] = conn
+        if remote:
+            if conn:
+                conn_addr.setdefault((seg, conn), remote)
+            if uid:
+                uid_addr.setdefault((seg, uid), remote)
+    # An address seen as "remote" is never treated as local, even if a peer-side log says so.
+    local -= set(remote_counts) if len(local) > 1 else set()
+
+    for e in events:
+        seg = e.segment
+        peer = e.groups.get("remote") or e.groups.get("source_ip") or e.parsed.addr
+        if peer is None:
+            pair = [e.groups[k] for k in ("addr1", "addr2") if k in e.groups]
+            others = [a for a in pair if a not in local]
+            if others:
+                peer = others[0]
+        conn, uid = _conn_of(e), _uid_of(e)
+        if peer is None and uid:
+            peer = uid_addr.get((seg, uid))
+            conn = conn or uid_conn.get((seg, uid))
+        if peer is None and conn:
+            peer = conn_addr.get((seg, conn))
+        if conn is None and uid:
+            conn = uid_conn.get((seg, uid))
+        e.peer = peer
+        e.key = peer or (f"conn:{conn}" if conn else "?")
+    _fold_unknown(events)
+
+
+def _fold_unknown(events: Sequence[Event]) -> None:
+    """Lines that name no peer belong to the only peer of their segment, when there is one."""
+    keys_by_segment: dict[int, set[str]] = {}
+    for e in events:
+        if e.key != "?":
+            keys_by_segment.setdefault(e.segment, set()).add(e.key)
+    all_keys = {k for keys in keys_by_segment.values() for k in keys}
+    for e in events:
+        if e.key != "?":
+            continue
+        keys = keys_by_segment.get(e.segment) or all_keys
+        if len(keys) == 1:
+            e.key = next(iter(keys))
+            if not e.key.startswith("conn:"):
+                e.peer = e.key

@@ -1,0 +1,159 @@
+"""Finds the lines worth parsing in large inputs without touching every line in Python.
+
+A syslog export can hold a million lines of which one in a hundred is about VPN. Every
+catalog signature names literal keywords; a line without any of them cannot match, so the
+scanner only hands such lines on. Hyperscan does the multi-keyword search in C where it is
+available; elsewhere a per-line check gives the same answer more slowly.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+try:
+    import hyperscan
+except ImportError:  # pragma: no cover - depends on the platform's wheels
+    hyperscan = None
+
+CHUNK_BYTES = 4 << 20
+MAX_LINE_BYTES = 64 << 10
+
+
+@dataclass(slots=True)
+class RawLine:
+    no: int
+    data: bytes
+    truncated: bool = False
+    hits: frozenset[int] | None = None  # indexes into KeywordScanner.keywords, when known
+
+
+@dataclass
+class ScanStats:
+    lines: int = 0
+    bytes: int = 0
+    long_lines: list[int] = field(default_factory=list)
+    invalid_utf8: bool = False
+    nul_bytes: int = 0
+
+
+class KeywordScanner:
+    """Yields the lines of a byte stream that contain any keyword (case-insensitive)."""
+
+    def __init__(self, keywords: Iterable[str]) -> None:
+        self.keywords = sorted({k.lower() for k in keywords if k})
+        self._needles = [k.encode("utf-8") for k in self.keywords]
+        self._db = self._compile() if hyperscan is not None else None
+
+    def _compile(self) -> object | None:
+        db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        flags = hyperscan.HS_FLAG_CASELESS
+        try:
+            db.compile(
+                expressions=[re.escape(n.decode("utf-8")).encode("utf-8") for n in self._needles],
+                ids=list(range(len(self._needles))),
+                elements=len(self._needles),
+                flags=[flags] * len(self._needles),
+            )
+        except hyperscan.error:  # pragma: no cover - falls back to the slow path
+            return None
+        return db
+
+    def scan(self, chunks: Iterable[bytes], stats: ScanStats) -> Iterator[RawLine]:
+        carry = b""
+        base = 0  # lines before the current block
+        skipping = False  # inside an over-long line whose head was already kept
+        for chunk in chunks:
+            stats.bytes += len(chunk)
+            buf = carry + chunk if carry else chunk
+            cut = buf.rfind(b"\n")
+            if cut < 0:
+                if skipping:
+                    carry = b""
+                elif len(buf) > MAX_LINE_BYTES:
+                    yield from self._emit_long(buf, base, stats)
+                    skipping = True
+                    carry = b""
+                else:
+                    carry = buf
+                continue
+            block, carry = buf[: cut + 1], buf[cut + 1 :]
+            if skipping:
+                first_nl = block.find(b"\n")
+                block = block[first_nl + 1 :]
+                base += 1
+                skipping = False
+            yield from self._scan_block(block, base, stats)
+            base += block.count(b"\n")
+            if len(carry) > MAX_LINE_BYTES:
+                yield from self._emit_long(carry, base, stats)
+                skipping = True
+                carry = b""
+        if carry and not skipping:
+            yield from self._scan_block(carry, base, stats)
+            base += 1
+        elif skipping:
+            base += 1
+        stats.lines = base
+
+    def _emit_long(self, head: bytes, base: int, stats: ScanStats) -> Iterator[RawLine]:
+        stats.long_lines.append(base + 1)
+        part = head[:MAX_LINE_BYTES]
+        if self._line_has_keyword(part):
+            yield RawLine(base + 1, part, truncated=True)
+
+    def _scan_block(self, block: bytes, base: int, stats: ScanStats) -> Iterator[RawLine]:
+        if not block:
+            return
+        stats.nul_bytes += block.count(b"\0")
+        starts = self._hit_line_starts(block)
+        line_no = base
+        pos = 0
+        for start, hits in starts:
+            line_no += block.count(b"\n", pos, start)
+            end = block.find(b"\n", start)
+            if end < 0:
+                end = len(block)
+            line = block[start:end]
+            truncated = len(line) > MAX_LINE_BYTES
+            if truncated:
+                stats.long_lines.append(line_no + 1)
+                line = line[:MAX_LINE_BYTES]
+            yield RawLine(line_no + 1, line.rstrip(b"\r"), truncated, hits)
+            pos = start
+
+    def _hit_line_starts(self, block: bytes) -> list[tuple[int, frozenset[int] | None]]:
+        if self._db is not None:
+            found: dict[int, set[int]] = {}
+
+            def on_match(kw: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
+                found.setdefault(block.rfind(b"\n", 0, end) + 1, set()).add(kw)
+
+            self._db.scan(block, match_event_handler=on_match)
+            return [(start, frozenset(found[start])) for start in sorted(found)]
+        starts_list: list[tuple[int, frozenset[int] | None]] = []
+        start = 0
+        size = len(block)
+        while start < size:
+            end = block.find(b"\n", start)
+            if end < 0:
+                end = size
+            if self._line_has_keyword(block[start:end]):
+                starts_list.append((start, None))
+            start = end + 1
+        return starts_list
+
+    def hits_of(self, text: str) -> frozenset[int]:
+        """Keyword indexes present in `text` (for lines that did not come through a scan)."""
+        low = text.lower().encode("utf-8", "replace")
+        return frozenset(i for i, n in enumerate(self._needles) if n in low)
+
+    def _line_has_keyword(self, line: bytes) -> bool:
+        low = line.lower()
+        return any(n in low for n in self._needles)
+
+
+def iter_chunks(data: bytes, size: int = CHUNK_BYTES) -> Iterator[bytes]:
+    for offset in range(0, len(data), size):
+        yield data[offset : offset + size]

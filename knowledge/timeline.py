@@ -1,0 +1,402 @@
+"""Reads one peer's events in time order and says what they mean.
+
+This is where "the same message means phase 1 or phase 2 depending on what came before"
+lives: a notify or proposal failure is judged against whether that IKE_SA (or, for racoon,
+that peer) had finished phase 1 when it arrived. It is also where absences are read: attempts
+that never complete, an IKE_SA with no CHILD_SA, tunnels rebuilt at a steady interval.
+"""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from knowledge.events import Event
+from knowledge.library import Catalog
+from knowledge.models import Basis, Evidence, PeerState
+
+MX_DEFAULT_LIFETIME = 28_800
+REKEY_WINDOW = 5.0  # seconds around a CHILD_SA closing in which a new one means "rekey"
+IDLE_CHILD_MIN_AGE = 120.0  # younger CHILD_SAs closing with 0 bytes say nothing about traffic
+OUTAGE_MIN = 30.0
+
+
+@dataclass
+class Claim:
+    finding: str
+    peer: str | None
+    phase: int | None
+    lines: list[Evidence]
+    confidence: float
+    basis: Basis
+    facts: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Attempt:
+    """One phase-1 negotiation, from its first line to its outcome."""
+
+    uid: str | None
+    established: bool = False
+    heard: bool = False
+    nat: bool = False
+    aggressive: bool = False
+    retransmits: int = 0
+
+
+@dataclass
+class PeerAnalysis:
+    key: str
+    peer: str | None
+    claims: list[Claim] = field(default_factory=list)
+    state: PeerState = PeerState.UNKNOWN
+    conns: set[str] = field(default_factory=set)
+    ike_version: int | None = None
+    last_ts: float | None = None
+    remote_subnets: list[str] = field(default_factory=list)
+    peer_side: bool = False
+    dialects: set[str] = field(default_factory=set)
+    details: list[Event] = field(default_factory=list)
+
+
+def normalise_notify(name: str) -> str:
+    up = name.strip().upper().replace("-", "_").replace(" ", "_")
+    return up.removeprefix("V2N_")
+
+
+def _ev(e: Event) -> Evidence:
+    return Evidence(line=e.line, text=e.text)
+
+
+def _duration(seconds: float) -> str:
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{hours} h" if hours else "", f"{minutes} min" if minutes else "", f"{secs} s" if secs else ""]
+    human = " ".join(p for p in parts if p) or "0 s"
+    return f"{human} ({total:,} s)"
+
+
+class PeerTimeline:
+    def __init__(self, key: str, events: Sequence[Event], catalog: Catalog) -> None:
+        self.events = events
+        self.catalog = catalog
+        first_peer = next((e.peer for e in events if e.peer), None)
+        self.out = PeerAnalysis(key=key, peer=first_peer)
+        self._notify_rules = {
+            normalise_notify(name): rule for rule in catalog.notify_rules for name in rule.names
+        }
+        self.attempts: list[Attempt] = []
+        self._by_uid: dict[str, Attempt] = {}
+        self.p1_up_peer = False  # racoon: phase 1 complete for this peer right now
+        self.p1_ups: list[Event] = []
+        self.p2_ups: list[Event] = []
+        self.p2_starts: list[Event] = []
+        self.p1_downs: list[Event] = []
+        self.p2_downs: list[Event] = []
+        self.child_up_ts: dict[str, float] = {}
+        self.transitions: list[tuple[str, Event]] = []
+
+    # --- phase bookkeeping ---------------------------------------------------------------
+    def _attempt(self, e: Event, new: bool = False) -> Attempt:
+        uid = e.groups.get("uid") or e.parsed.uid
+        if uid and not new and uid in self._by_uid:
+            return self._by_uid[uid]
+        if not new and not uid and self.attempts:
+            return self.attempts[-1]
+        att = Attempt(uid=uid)
+        self.attempts.append(att)
+        if uid:
+            self._by_uid[uid] = att
+        return att
+
+    def _phase1_done(self, e: Event) -> bool:
+        uid = e.groups.get("uid") or e.parsed.uid
+        if uid and uid in self._by_uid:
+            return self._by_uid[uid].established
+        return self.p1_up_peer
+
+    def _context_phase(self, e: Event) -> int:
+        if self.p1_ups or self.p1_up_peer or self.attempts:
+            return 2 if self._phase1_done(e) else 1
+        exchange = e.groups.get("exchange", "").lower()
+        return 2 if exchange.startswith(("phase2", "quick")) else 1
+
+    # --- the walk ------------------------------------------------------------------------
+    def run(self) -> PeerAnalysis:
+        for e in self.events:
+            self._note(e)
+            handler = getattr(self, f"_on_{e.kind}", None)
+            if handler:
+                handler(e)
+        self._infer()
+        return self.out
+
+    def _note(self, e: Event) -> None:
+        out = self.out
+        out.dialects.add(e.sig.dialect)
+        out.peer_side = out.peer_side or e.parsed.peer_side
+        conn = e.groups.get("conn") or e.parsed.conn
+        if conn:
+            out.conns.add(conn)
+        if e.ts is not None:
+            out.last_ts = e.ts
+        if "ikev1" in e.tags:
+            out.ike_version = 1
+        elif "ikev2" in e.tags and out.ike_version is None:
+            out.ike_version = 2
+        for key in ("ts_remote", "remote_ts"):
+            if key in e.groups:
+                for part in e.groups[key].split():
+                    if "/" in part and part not in out.remote_subnets:
+                        out.remote_subnets.append(part.split("[")[0])
+        if "heard" in e.tags and self.attempts:
+            self._attempt(e).heard = True
+
+    def _claim(self, finding: str | None, e: Event, phase: int | None, confidence: float,
+               basis: Basis, **facts: str) -> None:
+        if not finding:
+            return
+        groups = {k: v for k, v in e.groups.items() if k in _FACT_GROUPS}
+        groups.update({k: v for k, v in facts.items() if v})
+        self.out.claims.append(
+            Claim(finding, e.peer or self.out.peer, phase, [_ev(e)], confidence, basis, groups)
+        )
+
+    def _on_p1_start(self, e: Event) -> None:
+        att = self._attempt(e, new="rekey" not in e.tags)
+        att.aggressive = att.aggressive or "aggressive" in e.tags
+        att.heard = att.heard or "heard" in e.tags
+        if "rekey" not in e.tags and not (e.groups.get("uid") or e.parsed.uid):
+            self.p1_up_peer = False
+
+    def _on_p1_up(self, e: Event) -> None:
+        att = self._attempt(e)
+        att.established = att.heard = True
+        self.p1_up_peer = True
+        if "rekey" not in e.tags:
+            self.p1_ups.append(e)
+            self.transitions.append(("p1_up", e))
+        if "remote_id" in e.groups and "remote" in e.groups and e.groups["remote_id"] != e.groups["remote"]:
+            self.out.details.append(e)
+
+    def _on_p1_down(self, e: Event) -> None:
+        if "rekey" not in e.tags:
+            self.p1_downs.append(e)
+            self.transitions.append(("p1_down", e))
+        uid = e.groups.get("uid") or e.parsed.uid
+        if not uid:
+            self.p1_up_peer = False
+
+    def _on_p2_start(self, e: Event) -> None:
+        self.p2_starts.append(e)
+
+    def _on_p2_up(self, e: Event) -> None:
+        self.p2_ups.append(e)
+        cuid = e.groups.get("cuid")
+        if cuid and e.ts is not None:
+            self.child_up_ts.setdefault(cuid, e.ts)
+        if "rekey" not in e.tags:
+            self.transitions.append(("p2_up", e))
+
+    def _on_p2_down(self, e: Event) -> None:
+        self.p2_downs.append(e)
+        if e.groups.get("bytes_in") == "0" and e.groups.get("bytes_out") == "0" and not self._is_rekey(e):
+            born = self.child_up_ts.get(e.groups.get("cuid", ""))
+            if born is None or e.ts is None or e.ts - born >= IDLE_CHILD_MIN_AGE:
+                self._claim("no-traffic-through-tunnel", e, 2, 0.6, Basis.INFERRED)
+
+    def _is_rekey(self, e: Event) -> bool:
+        if e.ts is None:
+            return any(
+                "rekey" in other.tags for other in self.p2_ups[-2:]
+            )
+        return any(
+            other is not e and other.ts is not None and abs(other.ts - e.ts) <= REKEY_WINDOW
+            for other in self.p2_ups
+        )
+
+    def _on_fail(self, e: Event) -> None:
+        sig = e.sig
+        phase = sig.phase if sig.phase in (1, 2) else self._context_phase(e)
+        finding = sig.finding or (sig.finding_by_phase or {}).get(phase)
+        if finding == "aggressive-mode" and e.groups.get("mode", "").lower() == "main":
+            finding = "aggressive-mode"
+        self._claim(finding, e, phase, sig.confidence, Basis.OBSERVED)
+        if phase == 1 and self.attempts:
+            self._attempt(e).heard = self._attempt(e).heard or "heard" in e.tags
+
+    def _on_symptom(self, e: Event) -> None:
+        facts: dict[str, str] = {}
+        g = e.groups
+        n = g.get("every_n") or g.get("every_n2") or g.get("after_n")
+        unit = (g.get("every_unit") or g.get("every_unit2") or g.get("after_unit") or "").lower()
+        if n and unit:
+            seconds = int(n) * (60 if unit.startswith(("m", "分")) else 3600)
+            facts["interval"] = _duration(seconds)
+        self._claim(e.sig.finding, e, self.catalog.entry(e.sig.finding or "").phase, e.sig.confidence,
+                    Basis.SYMPTOM, **facts)
+
+    def _on_notify(self, e: Event) -> None:
+        if "notify" in e.groups:
+            names = [e.groups["notify"]]
+        else:
+            names = _payload_notifies(e.groups.get("payloads", ""))
+        for raw in names:
+            rule = self._notify_rules.get(normalise_notify(raw))
+            if rule is None:
+                continue
+            phase = 2 if e.sig.phase == 2 else self._context_phase(e)
+            if phase == 2:
+                finding = rule.after_phase1
+            elif rule.when_aggressive and self.attempts and self._attempt(e).aggressive:
+                finding = rule.when_aggressive
+            else:
+                finding = rule.before_phase1
+            confidence = rule.confidence if (self.attempts or self.p1_ups) else rule.confidence - 0.15
+            self._claim(finding, e, phase, confidence, Basis.OBSERVED, notify=normalise_notify(raw))
+
+    def _on_nat(self, e: Event) -> None:
+        if self.attempts:
+            self._attempt(e).nat = True
+
+    def _on_retransmit(self, e: Event) -> None:
+        if self.attempts:
+            self._attempt(e).retransmits += 1
+
+    def _on_giveup(self, e: Event) -> None:
+        att = self._attempt(e) if self.attempts else Attempt(uid=None)
+        retransmits = e.groups.get("retransmits") or (str(att.retransmits) if att.retransmits else "")
+        phase = e.sig.phase if e.sig.phase in (1, 2) else None
+        if phase == 2:
+            self._claim("phase2-not-established", e, 2, 0.7, Basis.INFERRED)
+            return
+        if e.sig.id == "racoon.ph2-waiting-ph1":
+            self._claim("phase1-not-established", e, 1, 0.7, Basis.INFERRED)
+            return
+        rcookie = e.groups.get("rcookie")
+        if rcookie is not None:
+            if set(rcookie) == {"0"}:
+                self._claim("peer-unresponsive", e, 1, 0.9, Basis.OBSERVED, retransmits=retransmits)
+            elif att.nat:
+                self._claim("nat-t-blocked", e, 1, 0.7, Basis.INFERRED)
+            else:
+                self._claim("phase1-not-established", e, 1, 0.65, Basis.INFERRED)
+            return
+        if att.established:
+            self._claim("dead-peer", e, None, 0.75, Basis.INFERRED, retransmits=retransmits)
+        elif att.nat:
+            self._claim("nat-t-blocked", e, 1, 0.65, Basis.INFERRED)
+        elif att.heard:
+            self._claim("phase1-not-established", e, 1, 0.6, Basis.INFERRED)
+        else:
+            self._claim("peer-unresponsive", e, 1, 0.85, Basis.OBSERVED, retransmits=retransmits)
+
+    def _on_dpd(self, e: Event) -> None:
+        self._claim("dead-peer", e, None, 0.9, Basis.OBSERVED)
+
+    def _on_detail(self, e: Event) -> None:
+        self.out.details.append(e)
+
+    # --- what the sequence says ----------------------------------------------------------
+    def _infer(self) -> None:
+        self._infer_phase1()
+        self._infer_phase2()
+        self._infer_interval()
+        self._infer_state()
+        if self.p2_ups:
+            first = self.p1_ups[-1] if self.p1_ups else None
+            lines = [_ev(x) for x in (first, self.p2_ups[-1]) if x is not None]
+            self.out.claims.append(
+                Claim("tunnel-established", self.out.peer, None, lines, 0.95, Basis.OBSERVED)
+            )
+
+    def _infer_phase1(self) -> None:
+        if self.p1_ups or self.p2_ups:
+            return
+        starts = [e for e in self.events if e.kind == "p1_start" and "rekey" not in e.tags]
+        if not starts:
+            return
+        confidence = min(0.5 + 0.1 * (len(starts) - 1), 0.85)
+        lines = [_ev(x) for x in starts[-6:]]
+        self.out.claims.append(
+            Claim("phase1-not-established", self.out.peer, 1, lines, confidence, Basis.INFERRED,
+                  {"attempts": str(len(starts))})
+        )
+
+    def _infer_phase2(self) -> None:
+        if not self.p1_ups:
+            return
+        last_up = self.p1_ups[-1]
+        after = self.events[self.events.index(last_up) + 1 :]
+        if any(e.kind == "p2_up" for e in after):
+            return
+        if any(e.kind == "p2_up" for e in self.events) and not any(
+            e.kind in ("p1_down", "p2_start") for e in after
+        ):
+            return
+        closing = next((e for e in after if e.kind in ("p1_down", "p2_start")), None)
+        if closing is None:
+            return
+        lines = [_ev(last_up), _ev(closing)]
+        self.out.claims.append(Claim("phase2-not-established", self.out.peer, 2, lines, 0.7, Basis.INFERRED))
+
+    def _infer_interval(self) -> None:
+        times = [e.ts for e in self.p1_ups if e.ts is not None]
+        if len(times) < 3:
+            return
+        gaps = [b - a for a, b in itertools.pairwise(times) if b > a]
+        if len(gaps) < 2:
+            return
+        median = statistics.median(gaps)
+        if median <= 0 or max(gaps) > 1.25 * min(gaps):
+            return
+        if abs(median - MX_DEFAULT_LIFETIME) <= 0.1 * MX_DEFAULT_LIFETIME:
+            return
+        lines = [_ev(e) for e in self.p1_ups[-3:]]
+        self.out.claims.append(
+            Claim("lifetime-mismatch", self.out.peer, 2, lines, 0.7, Basis.INFERRED,
+                  {"interval": _duration(median), "interval_s": str(round(median))})
+        )
+
+    def _infer_state(self) -> None:
+        ups = downs = 0
+        outages = 0
+        state = PeerState.UNKNOWN
+        down_at: float | None = None
+        for kind, e in self.transitions:
+            if kind in ("p1_up", "p2_up"):
+                if state is not PeerState.UP and down_at is not None and e.ts is not None:
+                    outages += e.ts - down_at >= OUTAGE_MIN
+                state = PeerState.UP
+                ups += 1
+            else:
+                if state is PeerState.UP:
+                    downs += 1
+                state = PeerState.DOWN
+                down_at = e.ts
+        has_error = any(c.finding != "tunnel-established" for c in self.out.claims)
+        failing_tail = self.events and self.events[-1].kind in ("fail", "giveup", "dpd", "notify", "p1_start")
+        if state is PeerState.UP and failing_tail:
+            state = PeerState.DOWN
+        if state is PeerState.UNKNOWN and (has_error or self.attempts):
+            state = PeerState.DOWN if any(e.kind != "symptom" for e in self.events) else PeerState.UNKNOWN
+        if downs >= 2 and (outages >= 1 or any(c.finding == "lifetime-mismatch" for c in self.out.claims)):
+            state = PeerState.FLAPPING
+        self.out.state = state
+
+
+_FACT_GROUPS = {
+    "local_ts", "remote_ts", "ts_local", "ts_remote", "remote_id", "source_ip", "my", "peer_value",
+    "parameter", "selectors", "notify", "retransmits", "flag", "proposals_received", "proposals_configured",
+}
+
+
+def _payload_notifies(payloads: str) -> list[str]:
+    names = []
+    for token in payloads.split():
+        if token.startswith("N(") and token.endswith(")"):
+            names.append(token[2:-1])
+    return names
