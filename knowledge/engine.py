@@ -326,11 +326,11 @@ def _verdict(findings: Sequence[Finding]) -> Verdict:
 def _summary(catalog: Catalog, lang: Lang, verdict: Verdict, findings: Sequence[Finding],
              peers: Sequence[PeerReport]) -> str:
     problems = [f for f in findings if f.severity is not Severity.INFO]
-    names = sorted({f.peer for f in problems if f.peer}) or [p.address for p in peers]
+    names = sorted({f.peer for f in problems if f.peer}) or [p.address for p in peers if p.address != "?"]
     return catalog.message(
         f"verdict.{verdict.value}", lang,
         count=len(problems) if problems else len(findings),
-        peers=", ".join(names[:5]) or "-",
+        peers=", ".join(names[:5]) or catalog.message("peer.unknown", lang),
     )
 
 
