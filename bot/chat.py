@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from bot.locale import human_size, ui
+from knowledge import diagnose_text
 from knowledge.models import Diagnosis, Lang
 
 _LANG_DIRECTIVE = re.compile(r"(?<!\S)lang\s*[:=]\s*(en|ja)(?!\S)", re.IGNORECASE)
-HELP_WORDS = frozenset({"help", "usage", "?", "ヘルプ", "使い方", "？"})
+JAPANESE_HELP_WORDS = frozenset({"ヘルプ", "使い方", "？"})
+HELP_WORDS = frozenset({"help", "usage", "?"}) | JAPANESE_HELP_WORDS
 
 
 class ReplyKind(StrEnum):
@@ -49,12 +51,15 @@ class Reply:
 
 
 def parse_request(text: str) -> Request:
-    """The last `lang:xx` wins; the directive itself is not part of the log."""
+    """The last `lang:xx` wins; asking for help in Japanese implies Japanese; directives are not log lines."""
     found = _LANG_DIRECTIVE.findall(text)
+    rest = _LANG_DIRECTIVE.sub("", text).strip()
     lang: Lang | None = None
     if found:
         lang = "ja" if found[-1].lower() == "ja" else "en"
-    return Request(text=_LANG_DIRECTIVE.sub("", text).strip(), lang=lang)
+    elif rest in JAPANESE_HELP_WORDS:
+        lang = "ja"
+    return Request(text=rest, lang=lang)
 
 
 def help_reply(lang: Lang, max_file_bytes: int) -> Reply:
@@ -73,8 +78,6 @@ def diagnosis_reply(diagnosis: Diagnosis, notices: tuple[str, ...] = ()) -> Repl
 
 def build_reply(text: str, lang: Lang, *, max_file_bytes: int, notices: tuple[str, ...] = ()) -> Reply:
     """Help for an empty or `help` message, else the diagnosis of the text (CPU-bound, no I/O)."""
-    from knowledge import diagnose_text
-
     if not text.strip():
         return notice_reply(lang, notices) if notices else help_reply(lang, max_file_bytes)
     return diagnosis_reply(diagnose_text(text, lang), notices)

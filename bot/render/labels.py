@@ -92,11 +92,8 @@ def input_facts(diagnosis: Diagnosis) -> list[str]:
 
 
 def reading_notes(diagnosis: Diagnosis) -> list[str]:
-    """The engine's notes, preceded by the line-order remark when the lines had to be reordered."""
-    notes = list(diagnosis.notes)
-    if diagnosis.order == "newest-first":
-        notes.insert(0, msg("order.newest-first", diagnosis.lang))
-    return notes
+    """The engine's remarks about the input (line order, truncation, whose log it is), without repeats."""
+    return list(dict.fromkeys(diagnosis.notes))
 
 
 def needs_copy_howto(diagnosis: Diagnosis) -> bool:
