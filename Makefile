@@ -21,6 +21,9 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest
 
+lab: $(STAMP)
+	$(BIN)/python -m pytest -m lab tests/lab
+
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
