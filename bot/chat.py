@@ -81,3 +81,8 @@ def build_reply(text: str, lang: Lang, *, max_file_bytes: int, notices: tuple[st
     if not text.strip():
         return notice_reply(lang, notices) if notices else help_reply(lang, max_file_bytes)
     return diagnosis_reply(diagnose_text(text, lang), notices)
+
+
+def warm_up() -> None:
+    """Load and compile the catalog before the first user waits for it."""
+    diagnose_text("May 8 07:23:43 VPN msg: phase1 negotiation failed.", "en")

@@ -39,7 +39,9 @@ def service_routes(settings: Settings) -> list[RouteSetup]:
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
     """Run the Slack app until `stop` is set, then shut down cleanly."""
     from bot.app import create_app
+    from bot.chat import warm_up
 
+    await asyncio.to_thread(warm_up)
     session = aiohttp.ClientSession()
     bolt_app = create_app(settings, session=session)
     routes = service_routes(settings)
