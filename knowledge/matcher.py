@@ -45,17 +45,23 @@ class Matcher:
         for comp in self._compiled:
             for kw in comp.sig.keywords:
                 self._by_keyword.setdefault(index[kw], []).append(comp)
+        self._plans: dict[frozenset[int], tuple[CompiledSignature, ...]] = {}
+
+    def _plan(self, hits: frozenset[int]) -> tuple[CompiledSignature, ...]:
+        """The signatures to try for a set of keywords, in priority order (memoised: sets repeat)."""
+        plan = self._plans.get(hits)
+        if plan is None:
+            chosen = {comp.order: comp for kw in hits for comp in self._by_keyword.get(kw, ())}
+            plan = tuple(chosen[o] for o in sorted(chosen))
+            if len(self._plans) < 10_000:
+                self._plans[hits] = plan
+        return plan
 
     def match(self, body: str, hits: frozenset[int] | None = None) -> Match | None:
         if hits is None:
             hits = self.scanner.hits_of(body)
-        candidates: dict[int, CompiledSignature] = {}
-        for kw in hits:
-            for comp in self._by_keyword.get(kw, ()):
-                candidates[comp.order] = comp
         window = body[:MATCH_WINDOW]
-        for order in sorted(candidates):
-            comp = candidates[order]
+        for comp in self._plan(hits):
             m = comp.regex.search(window) if comp.sig.search else comp.regex.match(window)
             if m:
                 return Match(comp.sig, {k: v for k, v in m.groupdict().items() if v is not None})

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from knowledge.schema import PATTERN_MACROS
 
@@ -20,6 +21,7 @@ _MON = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}"
 _ADDR = PATTERN_MACROS["ADDR"]
 
 _QUOTE = re.compile(r"^(?:\s{0,40}(?:>|&gt;|[-*•]\s)\s{0,10}){1,5}")
+_QUOTE_START = frozenset(">&-*•` \t")
 _FENCE = re.compile(r"^\s{0,40}`{1,3}")
 _PRI = re.compile(r"^<\d{1,3}>\d?\s{0,4}")
 _SYSLOG_TIME = re.compile(
@@ -72,16 +74,19 @@ class ParsedLine:
     peer_side: bool = False
 
 
+@lru_cache(maxsize=4096)
+def _midnight(year: int, month: int, day: int) -> float:
+    try:
+        return datetime(year, month, day, tzinfo=UTC).timestamp()
+    except ValueError:
+        return datetime(year, month, 1, tzinfo=UTC).timestamp()
+
+
 def _year_less(m: re.Match[str]) -> float:
     month = _MONTHS[m["mon"][:3].lower()]
-    day = min(max(int(m["day"]), 1), 29 if month == 2 else 31)
     year = int(m["year"]) if m["year"] else 2000
-    try:
-        hms = (min(int(m["h"]), 23), min(int(m["m"]), 59), min(int(m["s"]), 59))
-        moment = datetime(year, month, day, *hms, tzinfo=UTC)
-    except ValueError:
-        moment = datetime(year, month, 1, tzinfo=UTC)
-    return moment.timestamp() + (float(m["frac"]) if m["frac"] else 0.0)
+    seconds = min(int(m["h"]), 23) * 3600 + min(int(m["m"]), 59) * 60 + min(int(m["s"]), 59)
+    return _midnight(year, month, int(m["day"])) + seconds + (float(m["frac"]) if m["frac"] else 0.0)
 
 
 def _iso(m: re.Match[str]) -> float | None:
@@ -105,49 +110,59 @@ def parse_iso(text: str) -> float | None:
 
 
 def _take_time(line: str) -> tuple[str, float | None, str | None]:
-    m = _SYSLOG_TIME.match(line)
-    if m:
-        return line[m.end():], _year_less(m), "syslog" if not m["year"] else "absolute"
-    m = _ISO_TIME.match(line)
-    if m:
-        return line[m.end():], _iso(m), "absolute"
-    m = _CLOCK_TIME.match(line)
-    if m:
-        frac = float(m["frac"]) if m["frac"] else 0.0
-        return line[m.end():], int(m["h"]) * 3600 + int(m["m"]) * 60 + int(m["s"]) + frac, "clock"
+    first = line[:1]
+    if first.isalpha():
+        m = _SYSLOG_TIME.match(line)
+        if m:
+            return line[m.end():], _year_less(m), "syslog" if not m["year"] else "absolute"
+    elif first.isdigit():
+        m = _ISO_TIME.match(line)
+        if m:
+            return line[m.end():], _iso(m), "absolute"
+        m = _CLOCK_TIME.match(line)
+        if m:
+            frac = float(m["frac"]) if m["frac"] else 0.0
+            return line[m.end():], int(m["h"]) * 3600 + int(m["m"]) * 60 + int(m["s"]) + frac, "clock"
     return line, None, None
 
 
 def parse_line(text: str) -> ParsedLine:
-    """Split one raw line into the daemon message and what its wrappers said."""
+    """Split one raw line into the daemon message and what its wrappers said.
+
+    Each wrapper is tried only when the next character could start it, which keeps the common
+    line down to a handful of regex calls.
+    """
     line = text.strip()
-    if _FENCE.match(line):
-        line = line.lstrip().lstrip("`")
-    m = _QUOTE.match(line)
-    if m:
-        line = line[m.end():]
-    m = _PRI.match(line)
-    if m:
-        line = line[m.end():]
+    if line[:1] in _QUOTE_START:
+        if _FENCE.match(line):
+            line = line.lstrip().lstrip("`")
+        m = _QUOTE.match(line)
+        if m:
+            line = line[m.end():]
+    if line[:1] == "<":
+        m = _PRI.match(line)
+        if m:
+            line = line[m.end():]
 
     out = ParsedLine(body="")
     line, out.ts, out.ts_kind = _take_time(line)
 
-    m = _MERAKI_HDR.match(line)
+    m = _MERAKI_HDR.match(line) if " events " in line[:300] else None
     if m:
         out.ts, out.ts_kind, out.shape = float(m["epoch"]), "absolute", "syslog"
         line = line[m.end():]
-    else:
+    elif "msg:" in line[:400] or "MSG:" in line[:400]:
         m = _MSG.search(line, 0, 400)
         if m and ("vpn" in line[: m.start()].lower() or m.start() == 0):
             out.shape = "dashboard"
             line = line[m.end():]
 
-    m = _VPN_PREFIX.match(line)
-    if m:
-        line = line[m.end():]
-        if out.shape == "plain":
-            out.shape = "syslog"
+    if line[:1] in "sSnNvV":
+        m = _VPN_PREFIX.match(line)
+        if m:
+            line = line[m.end():]
+            if out.shape == "plain":
+                out.shape = "syslog"
 
     # A raw daemon line may sit inside the Meraki wrapper with its own (UTC) clock.
     inner, inner_ts, inner_kind = _take_time(line)
@@ -155,43 +170,64 @@ def parse_line(text: str) -> ParsedLine:
         line = inner
         if out.ts is None:
             out.ts, out.ts_kind = inner_ts, inner_kind
-    m = _PROGRAM.match(line)
-    if m:
-        line = line[m.end():]
-        if out.shape == "plain":
-            out.shape = "racoon" if m["prog"].lower() == "racoon" else "charon"
-            out.peer_side = m["prog"].lower() != "racoon"
-    m = _THREAD.match(line)
-    if m:
-        line = line[m.end():]
-        if out.shape == "plain":
-            out.shape, out.peer_side = "charon", True
-    m = _CONN.match(line)
-    if m:
-        out.conn, out.uid = m["conn"], m["uid"]
-        line = line[m.end():]
-        if out.shape == "plain":
-            out.shape = "charon"
-            out.peer_side = not (out.conn or "").startswith("remote-peer-")
-    m = _RACOON_ADDR.match(line)
-    if m:
-        out.addr = m["addr"]
-        line = line[m.end():]
-    m = _RACOON_LEVEL.match(line)
-    if m:
-        line = line[m.end():]
-        if out.shape == "plain":
-            out.shape = "racoon"
-    m = _ASA_TAG.match(line) or _IOS_TAG.match(line)
-    if m:
-        line = line[m.end():]
-        out.shape, out.peer_side = "asa", True
-        for _ in range(4):
-            f = _ASA_FIELD.match(line)
-            if not f:
-                break
-            if f["key"].lower() in ("ip", "group") and _IP.match(f["value"].strip()):
-                out.addr = f["value"].strip()
-            line = line[f.end():]
-    out.body = _SPACES.sub(" ", line).strip().rstrip("`").strip()
+    colon = line.find(":", 0, 140)
+    if colon > 0:
+        m = _PROGRAM.match(line)
+        if m:
+            line = line[m.end():]
+            if out.shape == "plain":
+                out.shape = "racoon" if m["prog"].lower() == "racoon" else "charon"
+                out.peer_side = m["prog"].lower() != "racoon"
+    first = line[:1]
+    if first.isdigit():
+        m = _THREAD.match(line)
+        if m:
+            line = line[m.end():]
+            first = line[:1]
+            if out.shape == "plain":
+                out.shape, out.peer_side = "charon", True
+    if first == "<":
+        m = _CONN.match(line)
+        if m:
+            out.conn, out.uid = m["conn"], m["uid"]
+            line = line[m.end():]
+            first = line[:1]
+            if out.shape == "plain":
+                out.shape = "charon"
+                out.peer_side = not (out.conn or "").startswith("remote-peer-")
+    if first == "[":
+        m = _RACOON_ADDR.match(line)
+        if m:
+            out.addr = m["addr"]
+            line = line[m.end():]
+            first = line[:1]
+    if first in "EWNID":
+        m = _RACOON_LEVEL.match(line)
+        if m:
+            line = line[m.end():]
+            first = line[:1]
+            if out.shape == "plain":
+                out.shape = "racoon"
+    if first in "%iI":
+        _peel_cisco(line, out)
+        line = out.body or line
+    out.body = _SPACES.sub(" ", line).strip() if ("  " in line or "\t" in line) else line.strip()
+    if out.body.endswith("`"):
+        out.body = out.body.rstrip("`").strip()
     return out
+
+
+def _peel_cisco(line: str, out: ParsedLine) -> None:
+    m = _ASA_TAG.match(line) or _IOS_TAG.match(line)
+    if not m:
+        return
+    line = line[m.end():]
+    out.shape, out.peer_side = "asa", True
+    for _ in range(4):
+        f = _ASA_FIELD.match(line)
+        if not f:
+            break
+        if f["key"].lower() in ("ip", "group") and _IP.match(f["value"].strip()):
+            out.addr = f["value"].strip()
+        line = line[f.end():]
+    out.body = line

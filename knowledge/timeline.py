@@ -240,10 +240,7 @@ class PeerTimeline:
                     Basis.SYMPTOM, **facts)
 
     def _on_notify(self, e: Event) -> None:
-        if "notify" in e.groups:
-            names = [e.groups["notify"]]
-        else:
-            names = _payload_notifies(e.groups.get("payloads", ""))
+        names = [e.groups["notify"]] if "notify" in e.groups else _payload_notifies(e.groups.get("payloads", ""))
         for raw in names:
             rule = self._notify_rules.get(normalise_notify(raw))
             if rule is None:
