@@ -143,7 +143,8 @@ def run_scenario(scenario: Scenario, outdir: Path, cancel: threading.Event) -> L
             if initiate.returncode == 0:
                 break
         if scenario.action == "rekey" and initiate.returncode == 0:
-            _sleep(cancel, 0.5)
+            # rekey in the next wall-clock second, so that its log lines are visibly later
+            _sleep(cancel, 1.05 - time.time() % 1.0)
             left.swanctl("--rekey", "--child", scenario.left.child, timeout=10)
         run.missing_markers = _wait_markers(scenario, logs, deadline, cancel)
         _wait_quiet(all_logs, cancel)
