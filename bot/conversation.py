@@ -6,7 +6,6 @@ and *what* it contains; everything after that is the same and lives here.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 import uuid
@@ -140,7 +139,7 @@ async def answer_message(
             notices.append(ui("files_read", lang, names=", ".join(attached.names)))
             source = "\n".join(attached.texts)
         notices += attached.notices
-    reply = await asyncio.to_thread(
+    reply = await services.run_diagnosis(
         build_reply, source, lang, max_file_bytes=settings.vpn_doctor_max_file_bytes, notices=tuple(notices)
     )
     await post(client, thread, slack_message(reply))

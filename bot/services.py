@@ -6,10 +6,13 @@ modules stay plain functions and tests build a fresh set per app.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import ParamSpec, TypeVar
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -20,6 +23,9 @@ from bot.settings import Settings
 from knowledge.models import Lang
 
 log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 LOCALE_TTL_SECONDS = 3600.0
 CONTEXT_KEY = "services"
@@ -69,6 +75,15 @@ class Services:
     languages: UserLanguages = field(default_factory=UserLanguages)
     session: aiohttp.ClientSession | None = None
     _own_session: aiohttp.ClientSession | None = None
+    # One worker: diagnosis is CPU-bound Python (threads would only contend for the GIL) and
+    # keeping it off the event loop lets acknowledgements go out while a long log is read.
+    _diagnosis_worker: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="diagnose")
+    )
+
+    async def run_diagnosis(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._diagnosis_worker, lambda: func(*args, **kwargs))
 
     async def language(self, client: AsyncWebClient, user_id: str | None, requested: Lang | None) -> Lang:
         """`lang:xx` in the message, else the user's Slack locale, else VPN_DOCTOR_LANG."""
@@ -85,5 +100,6 @@ class Services:
         return self._own_session
 
     async def aclose(self) -> None:
+        self._diagnosis_worker.shutdown(wait=False, cancel_futures=True)
         if self._own_session is not None and not self._own_session.closed:
             await self._own_session.close()
