@@ -290,7 +290,9 @@ class LiveService:
         mine = narrow_events(vpn, who)
         section.events_read = len(events)
         section.events_matched = len(mine)
-        diagnosis = diagnose_events([e.model_dump(mode="json") for e in mine], lang)
+        # The engine is CPU-bound; off the event loop, it cannot delay paced requests into a burst.
+        raw = [e.model_dump(mode="json") for e in mine]
+        diagnosis = await asyncio.to_thread(diagnose_events, raw, lang)
         return network.name, diagnosis
 
     async def lookup(
