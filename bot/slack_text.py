@@ -64,6 +64,8 @@ def unformat(text: str, bot_user_id: str | None = None) -> str:
                 continue
         line = _QUOTE.sub("", line)
         line = _INLINE_CODE.sub(r"\1", line)
+        if bot_user_id:
+            line = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?> ?", "", line)
         line = _CONTROL.sub(lambda m: _control(m, bot_user_id), line)
         lines.append(decode_entities(line).translate(_SMART_QUOTES))
     return "\n".join(lines).strip("\n")
@@ -96,7 +98,15 @@ def _container(element: Mapping[str, Any], bot_user_id: str | None) -> str:
     children = element.get("elements") or []
     if kind == "rich_text_list":
         return "\n".join(_container(child, bot_user_id) for child in children)
-    text = "".join(_leaf(child, bot_user_id) for child in children)
+    parts: list[str] = []
+    after_bot = False
+    for child in children:
+        piece = _leaf(child, bot_user_id)
+        if after_bot:
+            piece = piece.removeprefix(" ")
+        after_bot = child.get("type") == "user" and child.get("user_id") == bot_user_id
+        parts.append(piece)
+    text = "".join(parts)
     if kind == "rich_text_preformatted":
         return text.strip("\n")
     return text

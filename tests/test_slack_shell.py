@@ -1,0 +1,58 @@
+"""The local shell: same answers as Slack, printed as text, with piped or interactive input."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.settings import Settings
+from bot.shell import Shell, ShellCommand, ShellState
+from tests.test_slack_events import PSK_RAW
+
+ROOT = Path(__file__).parent.parent
+
+
+async def run_shell(stdin: str, commands: tuple[ShellCommand, ...] = ()) -> str:
+    out = io.StringIO()
+    shell = Shell(Settings(_env_file=None), commands, stdin=io.StringIO(stdin), stdout=out)
+    assert await shell.run() == 0
+    return out.getvalue()
+
+
+async def test_paste_ends_with_an_empty_line_and_is_diagnosed() -> None:
+    output = await run_shell(f"{PSK_RAW}\n\nhelp\n")
+    assert "Failing" in output and "What to do:" in output and "L2" in output
+    assert "Commands:" in output and "lang en|ja" in output
+
+
+async def test_lang_ja_and_end_of_input_without_empty_line() -> None:
+    output = await run_shell(f"lang ja\n{PSK_RAW}")
+    assert "日本語で返答" in output and "対処手順" in output
+
+
+async def test_unknown_text_and_quit() -> None:
+    output = await run_shell("hello there\n\nquit\nnot read\n")
+    assert "did not recognise" in output and "Bye." in output
+    assert "not read" not in output
+
+
+async def test_a_plugged_in_command_runs() -> None:
+    async def echo(arguments: str, state: ShellState) -> str:
+        return f"echo[{state.lang}] {arguments}"
+
+    command = ShellCommand("/vpn", "/vpn <peer>", {"en": "look up a peer", "ja": "ピアを調べる"}, echo)
+    output = await run_shell("/vpn branch-1\nhelp\n", (command,))
+    assert "echo[en] branch-1" in output and "/vpn <peer>" in output
+
+
+def test_python_m_bot_without_tokens_starts_the_shell() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"], input=PSK_RAW + "\n", capture_output=True, text=True, cwd=ROOT, env=env,
+        timeout=60, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Failing" in result.stdout
