@@ -29,7 +29,7 @@ from knowledge.models import (
 )
 from knowledge.netmath import supernet
 from knowledge.ordering import chronological
-from knowledge.peers import assign_peers
+from knowledge.peers import assign_peers, attribute_by_sequence
 from knowledge.scan import ScanStats, iter_chunks
 from knowledge.timeline import Claim, PeerAnalysis, PeerTimeline
 from knowledge.vendors import guess_vendors
@@ -177,6 +177,7 @@ def _analyse(extraction: Extraction, lang: Lang, info: InputInfo) -> Diagnosis:
     events = extraction.events
     assign_peers(events)
     ordered, order = chronological(events)
+    attribute_by_sequence(ordered)
     by_key: dict[str, list[Event]] = {}
     for e in ordered:
         by_key.setdefault(e.key, []).append(e)

@@ -23,7 +23,6 @@ _CAUSAL = {
     ("p1_start", "retransmit"),
     ("p2_up", "p2_down"),
     ("p1_up", "p1_down"),
-    ("fail", "detail"),
 }
 
 
@@ -57,8 +56,10 @@ def segment_order(events: Sequence[Event]) -> Order:
             return "chronological"
         if vote < 0:
             return "newest-first"
-    if events and events[0].parsed.shape == "dashboard":
+    if events and events[0].parsed.shape in ("dashboard", "api"):
         return "newest-first"
+    if events and events[0].parsed.shape in ("charon", "asa", "racoon"):
+        return "chronological"
     return "unknown"
 
 

@@ -208,8 +208,9 @@ def parse_line(text: str) -> ParsedLine:
             first = line[:1]
             if out.shape == "plain":
                 out.shape = "racoon"
-    if first in "%iI":
-        _peel_cisco(line, out)
+    cisco = line.find("%", 0, 120)
+    if cisco >= 0 or first in "iI":
+        _peel_cisco(line[cisco:] if cisco > 0 and line[cisco + 1 : cisco + 4].isalpha() else line, out)
         line = out.body or line
     out.body = _SPACES.sub(" ", line).strip() if ("  " in line or "\t" in line) else line.strip()
     if out.body.endswith("`"):

@@ -81,3 +81,34 @@ def _fold_unknown(events: Sequence[Event]) -> None:
             e.key = next(iter(keys))
             if not e.key.startswith("conn:"):
                 e.peer = e.key
+
+
+_OPENS = {"p1_start", "p2_start"}
+_CLOSES = {"p1_up", "p2_up", "giveup", "p1_down"}
+
+
+def attribute_by_sequence(ordered: Sequence[Event]) -> None:
+    """A line with no address (racoon's time-outs, notifies) belongs to the negotiation in flight.
+
+    Walks the events in time order; a nameless line goes to the only open negotiation of its
+    segment, or else to the peer of the line just before it.
+    """
+    open_keys: dict[int, list[str]] = {}
+    last_key: dict[int, str] = {}
+    for e in ordered:
+        seg = e.segment
+        if e.key == "?":
+            candidates = open_keys.get(seg) or []
+            key = candidates[-1] if candidates else last_key.get(seg)
+            if key is None:
+                continue
+            e.key = key
+            e.peer = None if key.startswith("conn:") else key
+        stack = open_keys.setdefault(seg, [])
+        if e.kind in _OPENS:
+            if e.key in stack:
+                stack.remove(e.key)
+            stack.append(e.key)
+        elif e.kind in _CLOSES and e.key in stack:
+            stack.remove(e.key)
+        last_key[seg] = e.key

@@ -98,6 +98,9 @@ class PeerTimeline:
         self.p2_downs: list[Event] = []
         self.child_up_ts: dict[str, float] = {}
         self.transitions: list[tuple[str, Event]] = []
+        self.locals: list[tuple[str, Event]] = []  # the MX address each negotiation used, in order
+        self._uid_phase_hint = _phase_hints(events)
+        self._rekey_with_ke: set[str] = set()  # IKE_SAs whose CHILD_SA rekey offered a KE payload
 
     # --- phase bookkeeping ---------------------------------------------------------------
     def _attempt(self, e: Event, new: bool = False) -> Attempt:
@@ -121,6 +124,9 @@ class PeerTimeline:
     def _context_phase(self, e: Event) -> int:
         if self.p1_ups or self.p1_up_peer or self.attempts:
             return 2 if self._phase1_done(e) else 1
+        hint = self._uid_phase_hint.get(e.groups.get("uid") or e.parsed.uid or "")
+        if hint:
+            return hint
         exchange = e.groups.get("exchange", "").lower()
         return 2 if exchange.startswith(("phase2", "quick")) else 1
 
@@ -154,6 +160,15 @@ class PeerTimeline:
                         out.remote_subnets.append(part.split("[")[0])
         if "heard" in e.tags and self.attempts:
             self._attempt(e).heard = True
+        if e.groups.get("exchange", "").lower() in _PHASE2_EXCHANGES:
+            self._attempt(e).established = True
+            self.p1_up_peer = True
+            payloads = e.groups.get("payloads", "").split()
+            if e.sig.id == "charon.generated-message" and "N(REKEY_SA)" in payloads and "KE" in payloads:
+                self._rekey_with_ke.add(e.groups.get("uid") or e.parsed.uid or "")
+        local = e.groups.get("local")
+        if local and (not self.locals or self.locals[-1][0] != local):
+            self.locals.append((local, e))
 
     def _claim(self, finding: str | None, e: Event, phase: int | None, confidence: float,
                basis: Basis, **facts: str) -> None:
@@ -245,9 +260,13 @@ class PeerTimeline:
             rule = self._notify_rules.get(normalise_notify(raw))
             if rule is None:
                 continue
-            phase = 2 if e.sig.phase == 2 else self._context_phase(e)
+            phase = 2 if e.sig.phase == 2 else (_exchange_phase(e) or self._context_phase(e))
             if phase == 2:
                 finding = rule.after_phase1
+                uid = e.groups.get("uid") or e.parsed.uid or ""
+                if finding == "phase2-proposal-mismatch" and uid in self._rekey_with_ke and self.p2_ups:
+                    # The first CHILD_SA was accepted; its rekey differs only by the KE payload.
+                    finding = "pfs-mismatch"
             elif rule.when_aggressive and self.attempts and self._attempt(e).aggressive:
                 finding = rule.when_aggressive
             else:
@@ -302,7 +321,9 @@ class PeerTimeline:
         self._infer_phase1()
         self._infer_phase2()
         self._infer_interval()
+        self._infer_uplink()
         self._infer_state()
+        self._drop_benign_stale()
         if self.p2_ups:
             first = self.p1_ups[-1] if self.p1_ups else None
             lines = [_ev(x) for x in (first, self.p2_ups[-1]) if x is not None]
@@ -310,12 +331,39 @@ class PeerTimeline:
                 Claim("tunnel-established", self.out.peer, None, lines, 0.95, Basis.OBSERVED)
             )
 
+    def _infer_uplink(self) -> None:
+        """The MX negotiating from a new address for the same peer means its uplink changed."""
+        if len(self.locals) < 2:
+            return
+        first_addr, _ = self.locals[0]
+        latest_addr, latest = self.locals[-1]
+        if latest_addr == first_addr:
+            return
+        lines = [_ev(self.locals[0][1]), _ev(latest)]
+        self.out.claims.append(
+            Claim("uplink-failover", self.out.peer, None, lines, 0.7, Basis.INFERRED,
+                  {"uplink": latest_addr, "previous_uplink": first_addr})
+        )
+
+    def _drop_benign_stale(self) -> None:
+        """One stray informational after a peer's DELETE is routine when the tunnel came back."""
+        stale = [c for c in self.out.claims if c.finding == "stale-sa"]
+        if stale and self.out.state is PeerState.UP and len(stale) == 1 and stale[0].confidence < 0.6:
+            self.out.claims.remove(stale[0])
+
     def _infer_phase1(self) -> None:
         if self.p1_ups or self.p2_ups:
             return
         starts = [e for e in self.events if e.kind == "p1_start" and "rekey" not in e.tags]
         if not starts:
             return
+        aggressive = [e for e in starts if "aggressive" in e.tags and "heard" in e.tags]
+        if aggressive:
+            lines = [_ev(x) for x in aggressive[-6:]]
+            self.out.claims.append(
+                Claim("aggressive-mode", self.out.peer, 1, lines, min(0.6 + 0.05 * len(aggressive), 0.8),
+                      Basis.INFERRED)
+            )
         confidence = min(0.5 + 0.1 * (len(starts) - 1), 0.85)
         lines = [_ev(x) for x in starts[-6:]]
         self.out.claims.append(
@@ -324,39 +372,65 @@ class PeerTimeline:
         )
 
     def _infer_phase2(self) -> None:
-        if not self.p1_ups:
+        """An IKE_SA / ISAKMP-SA that came up without any CHILD_SA / IPsec-SA after it."""
+        p2_active = False
+        pending: Event | None = None  # a phase-1 success still waiting for its phase 2
+        failed: list[tuple[Event, Event]] = []
+        for e in self.events:
+            kind = e.kind
+            if kind == "p2_up":
+                p2_active, pending = True, None
+            elif kind == "p2_down" and "rekey" not in e.tags:
+                p2_active = False
+            elif kind == "p1_up" and "rekey" not in e.tags:
+                if pending is not None:
+                    failed.append((pending, e))
+                pending = None if p2_active else e
+            elif kind in ("p1_down", "p2_start") and pending is not None and (
+                kind == "p1_down" or self._p2_starts_after(pending, e)
+            ):
+                failed.append((pending, e))
+                pending = None
+        if not failed:
+            if pending is not None and not self.p2_ups and "heard" in pending.tags:
+                # Phase 1 completed and no phase 2 ever followed in these lines; on an MX running
+                # 15.12+ with IKEv1 that is all the log ever shows of a refused quick mode.
+                lines = [_ev(pending)]
+                self.out.claims.append(
+                    Claim("phase2-not-established", self.out.peer, 2, lines, 0.55, Basis.INFERRED)
+                )
             return
-        last_up = self.p1_ups[-1]
-        after = self.events[self.events.index(last_up) + 1 :]
-        if any(e.kind == "p2_up" for e in after):
+        up, closing = failed[-1]
+        if any(e.kind == "p2_up" for e in self.events[self.events.index(closing):]):
             return
-        if any(e.kind == "p2_up" for e in self.events) and not any(
-            e.kind in ("p1_down", "p2_start") for e in after
-        ):
-            return
-        closing = next((e for e in after if e.kind in ("p1_down", "p2_start")), None)
-        if closing is None:
-            return
-        lines = [_ev(last_up), _ev(closing)]
+        lines = [_ev(up), _ev(closing)]
         self.out.claims.append(Claim("phase2-not-established", self.out.peer, 2, lines, 0.7, Basis.INFERRED))
 
+    def _p2_starts_after(self, up: Event, start: Event) -> bool:
+        """Quick mode tried twice after phase 1 without success counts as a failed phase 2."""
+        idx = self.events.index(up)
+        tries = [e for e in self.events[idx:] if e.kind == "p2_start"]
+        return len(tries) >= 2 and start is tries[-1]
+
     def _infer_interval(self) -> None:
-        times = [e.ts for e in self.p1_ups if e.ts is not None]
-        if len(times) < 3:
+        for series in (_episodes(self.p1_ups), _episodes([e for e in self.p2_ups if "rekey" not in e.tags])):
+            times = [e.ts for e in series if e.ts is not None]
+            if len(times) < 3:
+                continue
+            gaps = [b - a for a, b in itertools.pairwise(times) if b > a]
+            if len(gaps) < 2:
+                continue
+            median = statistics.median(gaps)
+            if median <= 0 or max(gaps) > 1.25 * min(gaps):
+                continue
+            if 0.8 * MX_DEFAULT_LIFETIME <= median <= 1.1 * MX_DEFAULT_LIFETIME:
+                continue
+            lines = [_ev(e) for e in series[-3:]]
+            self.out.claims.append(
+                Claim("lifetime-mismatch", self.out.peer, 2, lines, 0.7, Basis.INFERRED,
+                      {"interval": _duration(median), "interval_s": str(round(median))})
+            )
             return
-        gaps = [b - a for a, b in itertools.pairwise(times) if b > a]
-        if len(gaps) < 2:
-            return
-        median = statistics.median(gaps)
-        if median <= 0 or max(gaps) > 1.25 * min(gaps):
-            return
-        if abs(median - MX_DEFAULT_LIFETIME) <= 0.1 * MX_DEFAULT_LIFETIME:
-            return
-        lines = [_ev(e) for e in self.p1_ups[-3:]]
-        self.out.claims.append(
-            Claim("lifetime-mismatch", self.out.peer, 2, lines, 0.7, Basis.INFERRED,
-                  {"interval": _duration(median), "interval_s": str(round(median))})
-        )
 
     def _infer_state(self) -> None:
         ups = downs = 0
@@ -385,10 +459,49 @@ class PeerTimeline:
         self.out.state = state
 
 
+_PHASE2_EXCHANGES = {"quick_mode", "create_child_sa"}
+
 _FACT_GROUPS = {
     "local_ts", "remote_ts", "ts_local", "ts_remote", "remote_id", "source_ip", "my", "peer_value",
     "parameter", "selectors", "notify", "retransmits", "flag", "proposals_received", "proposals_configured",
 }
+
+
+def _phase_hints(events: Sequence[Event]) -> dict[str, int]:
+    """Per IKE_SA id, the phase its lines reveal anywhere (ESP proposals, quick mode, …)."""
+    hints: dict[str, int] = {}
+    for e in events:
+        uid = e.groups.get("uid") or e.parsed.uid
+        if not uid or uid in hints:
+            continue
+        phase = _exchange_phase(e)
+        if phase is None and e.sig.event == "detail" and e.sig.phase in (1, 2):
+            phase = e.sig.phase
+        if phase:
+            hints[uid] = phase
+    return hints
+
+
+def _exchange_phase(e: Event) -> int | None:
+    """Which phase a charon message belongs to, from its exchange and payloads, when that says."""
+    exchange = e.groups.get("exchange", "").lower()
+    if exchange in _PHASE2_EXCHANGES:
+        return 2
+    if exchange in ("ike_sa_init", "id_prot", "aggressive"):
+        return 1
+    if exchange == "ike_auth":
+        return 2 if "AUTH" in e.groups.get("payloads", "").split() else 1
+    return None
+
+
+def _episodes(events: Sequence[Event]) -> list[Event]:
+    """Collapse establishments seconds apart (both directions of one SA pair) into one."""
+    out: list[Event] = []
+    for e in events:
+        if out and e.ts is not None and out[-1].ts is not None and e.ts - out[-1].ts <= REKEY_WINDOW:
+            continue
+        out.append(e)
+    return out
 
 
 def _payload_notifies(payloads: str) -> list[str]:
