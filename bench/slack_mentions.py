@@ -1,8 +1,11 @@
 """50 concurrent signed mentions against the Web API emulator: acknowledgement and reply latency.
 
-Run: `python -m bench.slack_mentions [--mentions 50] [--rounds 3]`. Each mention carries a
-short MX log; the clock starts when the request is sent and stops when the threaded
+Run: `python -m bench.slack_mentions [--mentions 50] [--rounds 3] [--in-process]`. The bot runs
+as its own process (`python -m bot` in HTTP mode, as deployed) while this process plays
+Slack: it sends the signed mentions and hosts the Web API emulator. Each mention carries
+a short MX log; the clock starts when the request is sent and stops when the threaded
 `chat.postMessage` reaches the emulator (reply) or when the HTTP response arrives (ack).
+`--in-process` serves the bot in this process instead (one event loop for everything).
 Goals: reply p95 ≤ 150 ms, every ack well under Slack's 3 s.
 """
 
@@ -11,10 +14,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import socket
 import statistics
+import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-from tests.slack_helpers import BotHarness, mention_body, running_bot, sign
+import aiohttp
+
+from tests.slack_emulator import SlackEmulator
+from tests.slack_helpers import SIGNING_SECRET, BotHarness, bot_settings, mention_body, running_bot, sign
 
 LOG = (
     "&lt;134&gt;1 1753179611.244272509 MX-HQ events Site-to-site VPN: initiate new phase 1 negotiation: "
@@ -69,8 +80,50 @@ def describe(name: str, values: list[float]) -> str:
     )
 
 
-async def run(mentions: int, rounds: int) -> int:
-    async with running_bot() as bot:
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@asynccontextmanager
+async def bot_process() -> AsyncIterator[BotHarness]:
+    """`python -m bot` in HTTP mode against an emulator served from this process."""
+    emulator = SlackEmulator()
+    await emulator.start()
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "VPN_DOCTOR_"))}
+    env.update(
+        SLACK_BOT_TOKEN=emulator.token,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=emulator.api_url,
+        PORT=str(port),
+        BIND_ADDRESS="127.0.0.1",
+        LOG_LEVEL="WARNING",
+    )
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", env=env)
+    http = aiohttp.ClientSession()
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    if response.status == 200:
+                        break
+            except aiohttp.ClientConnectionError:
+                if time.monotonic() > deadline or process.returncode is not None:
+                    raise RuntimeError("the bot did not start") from None
+                await asyncio.sleep(0.1)
+        yield BotHarness(emulator, bot_settings(emulator), f"http://127.0.0.1:{port}/slack/events", http)
+    finally:
+        process.terminate()
+        await process.wait()
+        await http.close()
+        await emulator.stop()
+
+
+async def run(mentions: int, rounds: int, in_process: bool) -> int:
+    async with running_bot() if in_process else bot_process() as bot:
         await burst(bot, 1)  # first request: auth.test, catalog load
         all_reply: list[float] = []
         all_ack: list[float] = []
@@ -95,8 +148,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mentions", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--in-process", action="store_true", help="serve the bot in the benchmark's own loop")
     args = parser.parse_args()
-    return asyncio.run(run(args.mentions, args.rounds))
+    return asyncio.run(run(args.mentions, args.rounds, args.in_process))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ and *what* it contains; everything after that is the same and lives here.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -115,14 +116,17 @@ async def answer_message(
     started = time.perf_counter()
     settings = services.settings
     request = parse_request(text)
-    lang: Lang = await services.language(client, user, request.lang)
     if request.wants_help and not files:
+        lang: Lang = await services.language(client, user, request.lang)
         reply = help_reply(lang, settings.vpn_doctor_max_file_bytes)
         await post(client, thread, slack_message(reply))
         log.info("answered channel=%s kind=help lang=%s", thread.channel, lang)
         return reply
 
-    await react(client, thread, WORKING_REACTION)
+    # Show that work started and find the reply language at the same time: both are round trips.
+    lang, _ = await asyncio.gather(
+        services.language(client, user, request.lang), react(client, thread, WORKING_REACTION)
+    )
     notices: list[str] = []
     source = request.text
     if files:
