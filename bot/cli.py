@@ -27,6 +27,13 @@ def _fail(message: str) -> NoReturn:
     raise UsageError(message)
 
 
+class _Parser(argparse.ArgumentParser):
+    """Reports usage errors as one line (argparse prints the usage block too)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
 def _render(diagnosis: Diagnosis, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(diagnosis.model_dump(mode="json"), ensure_ascii=False, indent=2)
@@ -120,7 +127,7 @@ def _cmd_serve(_args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="vpn-doctor",
         description="Why is a Meraki MX site-to-site VPN to a non-Meraki peer failing, and what to change.",
     )
@@ -155,9 +162,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exc:
-        return int(exc.code or 0) if exc.code in (0, None) else 2
-    try:
         return int(args.func(args))
     except UsageError as exc:
         print(f"vpn-doctor: {exc}", file=sys.stderr)
