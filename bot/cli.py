@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -92,6 +93,11 @@ def _cmd_check_peer(args: argparse.Namespace) -> int:
     from knowledge import check_peer
 
     peer = _load_peer(args.peer_json, args.name)
+    if args.firmware is not None:
+        from knowledge.firmware import parse_firmware
+
+        if parse_firmware(args.firmware) is None:
+            _fail(f"cannot read the firmware version {args.firmware!r} (expected e.g. 'MX 18.107.4' or 'wired-18-107')")
     try:
         diagnosis = check_peer(peer, firmware=args.firmware, remote=args.remote, lang=args.lang)
     except ValueError as exc:
@@ -168,3 +174,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) went away; stop quietly like other command-line tools.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0

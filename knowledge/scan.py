@@ -9,6 +9,7 @@ available; elsewhere a per-line check gives the same answer more slowly.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -45,6 +46,14 @@ class KeywordScanner:
         self.keywords = sorted({k.lower() for k in keywords if k})
         self._needles = [k.encode("utf-8") for k in self.keywords]
         self._db = self._compile() if hyperscan is not None else None
+        self._local = threading.local()  # Hyperscan scratch space may serve one scan at a time
+
+    def _scratch(self) -> object:
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = hyperscan.Scratch(self._db)
+            self._local.scratch = scratch
+        return scratch
 
     def _compile(self) -> object | None:
         db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
@@ -130,7 +139,7 @@ class KeywordScanner:
             def on_match(kw: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
                 found.setdefault(block.rfind(b"\n", 0, end) + 1, set()).add(kw)
 
-            self._db.scan(block, match_event_handler=on_match)
+            self._db.scan(block, match_event_handler=on_match, scratch=self._scratch())
             return [(start, frozenset(found[start])) for start in sorted(found)]
         starts_list: list[tuple[int, frozenset[int] | None]] = []
         start = 0
