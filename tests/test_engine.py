@@ -1,0 +1,181 @@
+"""Engine behaviour that the fixture corpus does not pin down line by line."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from knowledge import diagnose_bytes, diagnose_events, diagnose_lines, diagnose_stream, diagnose_text
+from knowledge.models import PeerState, Verdict
+from knowledge.ordering import segment_order
+from knowledge.parse import parse_line
+
+HEALTHY_NEWEST_FIRST = """\
+Jan 1 06:50:05 VPN msg: IPsec-SA established: ESP/Tunnel 1.1.1.1[4500]->2.2.2.2[4500] spi=122738512(0x750d750)
+Jan 1 06:50:04 VPN msg: initiate new phase 2 negotiation: 1.1.1.1[4500]<=>2.2.2.2[4500]
+Jan 1 06:50:04 VPN msg: ISAKMP-SA established 1.1.1.1[4500]-2.2.2.2[4500] spi:91f7c94b98a41ce8:85abf36d937b096f
+Jan 1 06:50:03 VPN msg: initiate new phase 1 negotiation: 1.1.1.1[500]<=>2.2.2.2[500]
+"""
+
+NOTIFY = "notification NO-PROPOSAL-CHOSEN received in informational exchange."
+
+
+def ids(text: str) -> list[str]:
+    return [f.id for f in diagnose_text(text).findings]
+
+
+def test_seed_healthy_negotiation_is_read_newest_first() -> None:
+    d = diagnose_text(HEALTHY_NEWEST_FIRST)
+    assert d.order == "newest-first"
+    assert d.verdict is Verdict.HEALTHY
+    assert [(p.address, p.state) for p in d.peers] == [("2.2.2.2", PeerState.UP)]
+    assert d.findings[0].id == "tunnel-established"
+
+
+@pytest.mark.parametrize("established_first", [True, False])
+def test_same_notify_is_phase_one_or_two_by_what_came_before(established_first: bool) -> None:
+    """Chronological lines: the notify after ISAKMP-SA established is phase 2, before it phase 1."""
+    lines = [
+        "<134>1 1700000000.1 MX events VPN: initiate new phase 1 negotiation: 10.0.0.1[500]<=>10.0.0.2[500]",
+    ]
+    est = "<134>1 1700000001.1 MX events Site-to-site VPN: ISAKMP-SA established 10.0.0.1[500]-10.0.0.2[500] spi:ab:cd"
+    note = f"<134>1 1700000002.1 MX events Site-to-site VPN: {NOTIFY}"
+    lines += [est, note] if established_first else [note]
+    d = diagnose_text("\n".join(lines))
+    wanted = "phase2-proposal-mismatch" if established_first else "phase1-proposal-mismatch"
+    finding = next(f for f in d.findings if f.id == wanted)
+    assert finding.phase == (2 if established_first else 1)
+    assert finding.peer == "10.0.0.2"
+
+
+def test_order_matters_for_the_phase_when_lines_are_reversed() -> None:
+    """The same three Dashboard rows reversed: the timestamps, not the input order, decide."""
+    rows = [
+        "May 8 07:23:50 VPN msg: initiate new phase 1 negotiation: 10.0.0.1[500]<=>10.0.0.2[500]",
+        "May 8 07:23:51 VPN msg: ISAKMP-SA established 10.0.0.1[500]-10.0.0.2[500] spi:ab:cd",
+        f"May 8 07:23:52 VPN msg: {NOTIFY}",
+    ]
+    chrono = diagnose_text("\n".join(rows))
+    newest = diagnose_text("\n".join(reversed(rows)))
+    assert chrono.order == "chronological" and newest.order == "newest-first"
+    assert [f.id for f in chrono.findings] == [f.id for f in newest.findings]
+    assert "phase2-proposal-mismatch" in [f.id for f in newest.findings]
+
+
+def test_evidence_cites_input_line_numbers_and_text() -> None:
+    text = "hello team, here is the log:\n```\n" + HEALTHY_NEWEST_FIRST + "```\nthanks"
+    d = diagnose_text(text)
+    lines = text.splitlines()
+    for finding in d.findings:
+        for ev in finding.evidence:
+            assert lines[ev.line - 1].strip() == ev.text
+
+
+def test_stream_bytes_lines_and_text_agree() -> None:
+    data = HEALTHY_NEWEST_FIRST.encode()
+    results = [
+        diagnose_text(HEALTHY_NEWEST_FIRST),
+        diagnose_bytes(data),
+        diagnose_stream(io.BytesIO(data), chunk_size=17),
+        diagnose_lines(HEALTHY_NEWEST_FIRST.splitlines()),
+    ]
+    dumps = [r.model_dump(mode="json") for r in results]
+    assert all(d == dumps[0] for d in dumps[1:])
+
+
+def test_api_events_cite_the_json_line_of_each_message() -> None:
+    doc = {
+        "message": None,
+        "events": [
+            {"occurredAt": "2025-05-08T10:00:55Z", "eventData": {"msg": NOTIFY}},
+            {"occurredAt": "2025-05-08T10:00:54Z", "eventData": {
+                "msg": "initiate new phase 1 negotiation: 198.51.100.2[500]<=>203.0.113.10[500]"}},
+        ],
+    }
+    text = json.dumps(doc, indent=2)
+    d = diagnose_text(text)
+    assert d.order == "newest-first"
+    finding = next(f for f in d.findings if f.id == "phase1-proposal-mismatch")
+    assert finding.peer == "203.0.113.10"
+    lines = text.splitlines()
+    for ev in finding.evidence:
+        assert "NO-PROPOSAL-CHOSEN" in lines[ev.line - 1] or "initiate" in lines[ev.line - 1]
+    assert diagnose_events(doc).model_dump() == diagnose_events(doc["events"]).model_dump()
+
+
+def test_two_peers_get_their_own_states() -> None:
+    text = "\n".join([
+        "<134>1 1700000000.1 MX events VPN: initiate new phase 1 negotiation: 10.0.0.1[500]<=>10.0.0.9[500]",
+        "<134>1 1700000001.1 MX events Site-to-site VPN: ISAKMP-SA established 10.0.0.1[500]-10.0.0.9[500] spi:ab:cd",
+        "<134>1 1700000001.5 MX events Site-to-site VPN: IPsec-SA established: ESP/Tunnel 10.0.0.1[500]->10.0.0.9[500] "
+        "spi=1(0x1)",
+        "<134>1 1700000002.1 MX events VPN: initiate new phase 1 negotiation: 10.0.0.1[500]<=>10.0.0.2[500]",
+        "<134>1 1700000032.1 MX events Site-to-site VPN: phase1 negotiation failed due to time up "
+        "7a5bc0d3e1f29a44:0000000000000000",
+    ])
+    d = diagnose_text(text)
+    states = {p.address: p.state for p in d.peers}
+    assert states == {"10.0.0.9": PeerState.UP, "10.0.0.2": PeerState.DOWN}
+    unresponsive = next(f for f in d.findings if f.id == "peer-unresponsive")
+    assert unresponsive.peer == "10.0.0.2"
+    assert d.verdict is Verdict.FAILING
+
+
+def test_charon_connection_is_tied_to_its_address() -> None:
+    text = "\n".join([
+        "VPN: <remote-peer-2|12> IKE_SA remote-peer-2[12] established between "
+        "192.168.13.5[192.168.13.5]...192.168.13.2[192.168.13.2]",
+        "VPN: <remote-peer-2|12> deleting IKE_SA remote-peer-2[12] between "
+        "192.168.13.5[192.168.13.5]...192.168.13.2[192.168.13.2]",
+    ])
+    d = diagnose_text(text)
+    assert [p.connections for p in d.peers] == [["remote-peer-2"]]
+    finding = next(f for f in d.findings if f.id == "phase2-not-established")
+    assert finding.peer == "192.168.13.2" and finding.basis.value == "inferred"
+
+
+def test_regular_drops_report_the_measured_interval() -> None:
+    rows = []
+    for i in range(4):
+        t = 1_700_000_000 + i * 3600
+        rows.append(f"<134>1 {t}.5 MX events VPN: <remote-peer-1|{i}> IKE_SA remote-peer-1[{i}] established "
+                    f"between 198.51.100.2[198.51.100.2]...203.0.113.10[203.0.113.10]")
+        rows.append(f"<134>1 {t}.6 MX events VPN: <remote-peer-1|{i}> CHILD_SA net-1{{{i}}} established with SPIs "
+                    f"c1a3e5f7(inbound) c2b4d6f8(outbound) and TS 10.0.0.0/24 === 10.1.0.0/24")
+    d = diagnose_text("\n".join(rows))
+    finding = next(f for f in d.findings if f.id == "lifetime-mismatch")
+    assert finding.facts["interval_s"] == "3600"
+    assert any("3,600" in h.text for h in finding.hints)
+
+
+def test_japanese_output_and_symptom_sentence() -> None:
+    d = diagnose_text("VPNが数時間ごとに切断されます", lang="ja")
+    assert d.lang == "ja"
+    finding = next(f for f in d.findings if f.id == "lifetime-mismatch")
+    assert finding.basis.value == "symptom"
+    assert any("\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" for ch in finding.title)
+
+
+def test_nothing_recognised_says_how_to_copy_the_log() -> None:
+    d = diagnose_text("the printer on floor 3 is jammed again")
+    assert d.verdict is Verdict.UNKNOWN and not d.findings
+    assert any("Event log" in note for note in d.notes)
+
+
+def test_parse_line_peels_every_wrapper() -> None:
+    p = parse_line("May 9 12:30:12      Non-Meraki VPN  Non-Meraki VPN negotiation  msg: May 9 19:30:12 10[IKE] "
+                   "<remote-peer-2|1400> inbound CHILD_SA net-2{2048} established with SPIs c075fb18(inbound) "
+                   "ca176942(outbound) and TS 172.16.0.0/24 === 172.17.0.0/24")
+    assert p.body.startswith("inbound CHILD_SA net-2{2048}")
+    assert (p.conn, p.uid, p.shape) == ("remote-peer-2", "1400", "dashboard")
+    asa = parse_line("Jun  3 10:12:55 203.0.113.45 %ASA-5-713904: IP = 198.51.100.2, "
+                     "All SA proposals found unacceptable")
+    assert (asa.body, asa.addr, asa.shape) == ("All SA proposals found unacceptable", "198.51.100.2", "asa")
+
+
+def test_segment_order_defaults() -> None:
+    d = diagnose_text("msg: phase1 negotiation failed.\nmsg: no suitable proposal found.")
+    assert d.findings[0].id == "phase1-proposal-mismatch"
+    assert segment_order([]) == "unknown"
