@@ -352,9 +352,13 @@ class PeerTimeline:
             self.out.claims.remove(stale[0])
 
     def _infer_phase1(self) -> None:
-        if self.p1_ups or self.p2_ups:
-            return
         starts = [e for e in self.events if e.kind == "p1_start" and "rekey" not in e.tags]
+        if self.p1_ups or self.p2_ups:
+            # Up before: only a run of fresh attempts after the last success says it is down now.
+            last_up = max(self.events.index(e) for e in (*self.p1_ups, *self.p2_ups))
+            starts = [e for e in starts if self.events.index(e) > last_up]
+            if len(starts) < 2:
+                return
         if not starts:
             return
         aggressive = [e for e in starts if "aggressive" in e.tags and "heard" in e.tags]
