@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
+from bot.dashboard.settings import DashboardSettings
 from knowledge.models import Lang
 
 Mode = Literal["socket", "http", "shell"]
@@ -19,7 +20,9 @@ Mode = Literal["socket", "http", "shell"]
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
 
-class Settings(BaseSettings):
+class Settings(DashboardSettings):
+    """The Slack side's settings plus the Dashboard's (MERAKI_*, VPN_DOCTOR_MERAKI_RPS), same names."""
+
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     slack_bot_token: SecretStr | None = None
@@ -35,8 +38,25 @@ class Settings(BaseSettings):
     vpn_doctor_max_file_bytes: int = Field(
         default=2_000_000, gt=0, description="largest attached log file the bot downloads and reads"
     )
+    # Comma-separated Slack IDs; when set, live Dashboard lookups are answered only there / for them.
+    vpn_doctor_live_channels: str = ""
+    vpn_doctor_live_users: str = ""
 
-    @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret", mode="before")
+    # Channel alerts (bot/alerts): off while no channel is set.
+    vpn_doctor_alert_channel: str | None = None
+    vpn_doctor_poll_seconds: float = Field(default=60.0, gt=0)
+    vpn_doctor_state: str = Field(default="sqlite:///vpn-doctor-state.sqlite3", description="sqlite:///path or redis://…")
+    vpn_doctor_alert_hold_polls: int = Field(default=2, ge=1, description="consecutive polls before alert/recovery")
+    meraki_webhook_secret: SecretStr | None = None
+
+    @field_validator(
+        "slack_bot_token",
+        "slack_app_token",
+        "slack_signing_secret",
+        "vpn_doctor_alert_channel",
+        "meraki_webhook_secret",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         """`SLACK_APP_TOKEN=` in an env file means "not set", not an empty token."""

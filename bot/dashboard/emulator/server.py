@@ -130,6 +130,17 @@ class DashboardEmulator:
     def requests_to(self, fragment: str) -> list[RecordedRequest]:
         return [r for r in self.requests if fragment in r.path]
 
+    def set_reachability(self, network_id: str, peer_name: str, reachability: str) -> None:
+        """Flip one third-party peer's status on one MX network (alert tests and benchmarks)."""
+        for status in self.data.vpn_statuses:
+            if status["networkId"] != network_id:
+                continue
+            for peer in status["thirdPartyVpnPeers"]:
+                if peer["name"] == peer_name:
+                    peer["reachability"] = reachability
+                    return
+        raise KeyError(f"{peer_name} is not a third-party peer of {network_id}")
+
     # Plumbing ----------------------------------------------------------------------------
 
     def _now(self) -> datetime:
