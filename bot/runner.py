@@ -38,6 +38,7 @@ def service_routes(settings: Settings) -> list[RouteSetup]:
 
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
     """Run the Slack app until `stop` is set, then shut down cleanly."""
+    from bot.alerts import start_alerts
     from bot.app import create_app
     from bot.chat import warm_up
 
@@ -45,6 +46,7 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
     session = aiohttp.ClientSession()
     bolt_app = create_app(settings, session=session)
     routes = service_routes(settings)
+    alerts = await start_alerts(settings, bolt_app, routes, session)  # None unless VPN_DOCTOR_ALERT_CHANNEL is set
     checks: list[HealthCheck] = []
     socket_handler = None
     if settings.mode == "socket":
@@ -64,6 +66,8 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
         await stop.wait()
     finally:
         log.info("shutting down")
+        if alerts is not None:
+            await alerts.stop()
         if socket_handler is not None:
             await socket_handler.close_async()
         await runner.cleanup()

@@ -5,6 +5,6 @@
 
 from __future__ import annotations
 
-from handlers import direct_message, files, mention, shortcut
+from handlers import alert_actions, direct_message, files, mention, shortcut
 
-LISTENER_MODULES = (mention, files, direct_message, shortcut)
+LISTENER_MODULES = (mention, files, direct_message, shortcut, alert_actions)

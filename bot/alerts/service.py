@@ -1,0 +1,214 @@
+"""The running alert side: lease, poll loop, incident desk, webhook reactions and button actions.
+
+Every replica runs an AlertService. Only the one holding the lease polls and posts
+incidents; any replica serves the webhook (it queues checks for the leader or writes
+notes) and button clicks (acks, mutes, a new diagnosis), all through the shared store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+from pydantic import SecretStr
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.alerts.diagnose import uplink_states
+from bot.alerts.incidents import IncidentDesk
+from bot.alerts.poller import Poller, PollResult
+from bot.alerts.poster import POST_INTERVAL_SECONDS, Poster
+from bot.alerts.render import uplink_lines, when
+from bot.alerts.state import StateStore
+from bot.alerts.webhook import WEBHOOK_PATH, WebhookAlert, changed_by, changed_labels, touches_vpn, webhook_handler
+from bot.dashboard.client import DashboardClient
+from bot.dashboard.errors import DashboardError
+from bot.render.blocks import escape
+from knowledge.models import Lang
+
+log = logging.getLogger("bot.alerts")
+
+ALERTS_CONTEXT_KEY = "vpn_alerts"
+DEFAULT_LEASE_SECONDS = 15.0
+DESK_RETRY_SECONDS = 5.0
+
+
+@dataclass
+class AlertConfig:
+    channel: str
+    poll_seconds: float = 60.0
+    hold_polls: int = 2
+    lang: Lang = "en"
+    demo: bool = False
+    webhook_secret: SecretStr | None = None
+    lease_seconds: float = DEFAULT_LEASE_SECONDS
+    post_interval: float = POST_INTERVAL_SECONDS
+
+
+class AlertService:
+    def __init__(
+        self,
+        config: AlertConfig,
+        *,
+        dashboard: DashboardClient,
+        slack: AsyncWebClient,
+        store: StateStore,
+        owner: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.dashboard = dashboard
+        self.store = store
+        self.owner = owner or uuid.uuid4().hex
+        self.poster = Poster(slack, store, interval=config.post_interval)
+        self.desk = IncidentDesk(
+            store, self.poster, dashboard, channel=config.channel, lang=config.lang, demo=config.demo, clock=clock
+        )
+        self.poller = Poller(dashboard, store, self.desk, hold=config.hold_polls, clock=clock)
+        self.leader = False
+        self.polls = 0
+        self.last_poll: PollResult | None = None
+        self._became_leader = asyncio.Event()
+        self._desk_wanted = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # Lifecycle ----------------------------------------------------------------------------
+
+    async def start(self) -> AlertService:
+        self._tasks = [
+            asyncio.create_task(self._keep_lease(), name="alerts-lease"),
+            asyncio.create_task(self._poll_loop(), name="alerts-poll"),
+            asyncio.create_task(self._desk_loop(), name="alerts-desk"),
+        ]
+        return self
+
+    async def stop(self, *, release: bool = True) -> None:
+        """Stop polling and posting; `release=False` leaves the lease to expire (as a crash would)."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        await self.poster.close()
+        if release and self.leader:
+            with contextlib.suppress(Exception):
+                await self.store.release_lead(self.owner)
+        self.leader = False
+
+    async def _keep_lease(self) -> None:
+        """Claim or renew the lease three times per lease period; losing it stops polling at once."""
+        lease = self.config.lease_seconds
+        while True:
+            try:
+                held = await self.store.claim_lead(self.owner, lease)
+            except Exception:
+                log.exception("alert lease: the state store is unreachable")
+                held = False
+            if held and not self.leader:
+                log.info("alerts: this replica now polls and posts")
+                self._became_leader.set()
+                self._desk_wanted.set()
+            elif self.leader and not held:
+                log.warning("alerts: lease lost; another replica polls now")
+                self._became_leader.clear()
+            self.leader = held
+            await asyncio.sleep(lease / 3)
+
+    async def _poll_loop(self) -> None:
+        interval = self.config.poll_seconds
+        while True:
+            await self._became_leader.wait()
+            due = time.monotonic()
+            while self.leader:
+                wait = due - time.monotonic()
+                if wait > 0:
+                    checks = await self.store.wait_checks(wait)
+                    if checks and self.leader:
+                        await self._poll(checks)
+                    continue
+                due = time.monotonic() + interval
+                await self._poll(())
+
+    async def _poll(self, network_ids: list[str] | tuple[str, ...]) -> None:
+        try:
+            self.last_poll = await self.poller.poll(network_ids)
+            self.polls += 1
+        except DashboardError as exc:
+            log.warning("alert poll failed: %s (%s)", exc.reason.value, exc.status)
+            return
+        except Exception:
+            log.exception("alert poll failed")
+            return
+        self._desk_wanted.set()
+
+    async def _desk_loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._desk_wanted.wait(), DESK_RETRY_SECONDS)
+            self._desk_wanted.clear()
+            if self.leader:
+                try:
+                    await self.desk.reconcile()
+                except Exception:
+                    log.exception("alert desk failed")
+
+    # Slack and HTTP wiring ----------------------------------------------------------------
+
+    def attach(self, bolt_app: AsyncApp) -> None:
+        """Make this service reachable from the alert buttons' listeners (handlers/alert_actions.py)."""
+
+        async def provide_alerts(context: AsyncBoltContext, resp: BoltResponse, next: Any) -> BoltResponse:
+            context[ALERTS_CONTEXT_KEY] = self
+            await next()
+            return resp
+
+        bolt_app.middleware(provide_alerts)
+
+    def route(self, app: web.Application) -> None:
+        app.router.add_post(WEBHOOK_PATH, webhook_handler(self.config.webhook_secret, self.on_webhook))
+
+    # Webhook reactions ---------------------------------------------------------------------
+
+    async def on_webhook(self, alert: WebhookAlert) -> None:
+        kind = alert.alertTypeId
+        if kind == "vpn_connectivity_change" and alert.networkId:
+            await self.store.request_check(alert.networkId)
+        elif kind == "settings_changed" and touches_vpn(alert):
+            who = ", ".join(changed_by(alert)) or "an unknown administrator"
+            lines = [f"Changed: {escape(', '.join(changed_labels(alert)) or 'VPN settings')}"]
+            if alert.alertData.get("name"):
+                lines.append(f"Page: {escape(str(alert.alertData['name']))}")
+            lines.append(f"Reported by Meraki {self._at(alert)}")
+            await self.desk.note(alert.networkId, f"Configuration changed by {who}", lines)
+            if alert.networkId:
+                await self.store.request_check(alert.networkId)
+        elif kind == "failover_event" and alert.networkId:
+            device = escape(alert.deviceName or alert.deviceSerial or "the MX")
+            lines = [f"Reported by Meraki for {device} {self._at(alert)}"]
+            try:
+                statuses = await self.dashboard.uplink_statuses([alert.networkId])
+                states = uplink_states(next((s for s in statuses if s.networkId == alert.networkId), None))
+                lines += ["Uplinks now:", *uplink_lines(states)]
+            except DashboardError as exc:
+                lines.append(f"Uplink status unavailable: {escape(exc.sentence(self.config.lang))}")
+            await self.desk.note(alert.networkId, "Uplink change (failover)", lines)
+            await self.store.request_check(alert.networkId)
+
+    @staticmethod
+    def _at(alert: WebhookAlert) -> str:
+        try:
+            moment = datetime.fromisoformat((alert.occurredAt or "").replace("Z", "+00:00"))
+        except ValueError:
+            return ""
+        return f"at {when(moment.timestamp())}"
