@@ -284,6 +284,20 @@ def test_one_mb_line_under_a_second(name: str) -> None:
         assert diagnosis.notes
 
 
+def test_one_mb_event_message_under_a_second() -> None:
+    """A Dashboard event's message is not cut by the line scanner, so it must be bounded elsewhere."""
+    huge = "HASH mismatched " + "x" * ONE_MB
+    diagnose_text("warm up the catalog")
+    for msg in (huge, "x" * ONE_MB + " HASH mismatched", "msg: " * (ONE_MB // 5)):
+        text = json.dumps({"events": [api_event(msg), *psk_events()]})
+        start = time.perf_counter()
+        diagnosis = diagnose_text(text)
+        elapsed = time.perf_counter() - start
+        assert elapsed < 1.0, f"{elapsed:.2f} s"
+        assert "psk-mismatch" in check_sound_ids(diagnosis, text)
+        assert all(len(e.text) <= 300 for f in diagnosis.findings for e in f.evidence)
+
+
 def test_one_mb_line_does_not_hide_the_next_lines() -> None:
     after = "\n".join(PSK_BLOCK) + "\n"
     for head in ("a" * ONE_MB, HASH_LINE + " " + "b" * ONE_MB, "c" * ONE_MB + " " + HASH_LINE):
