@@ -12,7 +12,7 @@ from knowledge.schema import Signature
 EVIDENCE_CHARS = 300
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Event:
     line: int
     text: str

@@ -352,11 +352,12 @@ class PeerTimeline:
             self.out.claims.remove(stale[0])
 
     def _infer_phase1(self) -> None:
-        starts = [e for e in self.events if e.kind == "p1_start" and "rekey" not in e.tags]
+        indexed = [(i, e) for i, e in enumerate(self.events) if e.kind == "p1_start" and "rekey" not in e.tags]
+        starts = [e for _, e in indexed]
         if self.p1_ups or self.p2_ups:
             # Up before: only a run of fresh attempts after the last success says it is down now.
-            last_up = max(self.events.index(e) for e in (*self.p1_ups, *self.p2_ups))
-            starts = [e for e in starts if self.events.index(e) > last_up]
+            last_up = max(i for i, e in enumerate(self.events) if e.kind in ("p1_up", "p2_up"))
+            starts = [e for i, e in indexed if i > last_up]
             if len(starts) < 2:
                 return
         if not starts:
