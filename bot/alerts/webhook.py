@@ -62,8 +62,8 @@ def webhook_handler(
     tasks: set[asyncio.Task[None]] = set()
 
     async def receive_meraki_webhook(request: web.Request) -> web.Response:
-        raw = await request.content.read(MAX_BODY_BYTES + 1)
-        if len(raw) > MAX_BODY_BYTES:
+        raw = await _read_capped(request)
+        if raw is None:
             return web.json_response({"error": "body too large"}, status=413)
         try:
             body = json.loads(raw)
@@ -86,6 +86,20 @@ def webhook_handler(
         return web.json_response({"status": "accepted"})
 
     return receive_meraki_webhook
+
+
+async def _read_capped(request: web.Request) -> bytes | None:
+    """The body, or None past MAX_BODY_BYTES (read in chunks, so a huge body is never held whole)."""
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 async def _guarded(on_alert: AlertHandler, alert: WebhookAlert) -> None:
