@@ -68,9 +68,14 @@ def is_meraki_host(host: str | None) -> bool:
 
 @dataclass
 class CallCounter:
-    """Dashboard requests made on behalf of one lookup (retries and pages included)."""
+    """Dashboard requests made on behalf of one lookup (retries and pages included).
+
+    Counters nest: a request counts in every enclosing `count_calls()` block, so a
+    command that wraps a lookup still knows its calls when the lookup fails half-way.
+    """
 
     count: int = 0
+    parent: CallCounter | None = None
 
 
 _current_counter: ContextVar[CallCounter | None] = ContextVar("dashboard_calls", default=None)
@@ -79,7 +84,7 @@ _current_counter: ContextVar[CallCounter | None] = ContextVar("dashboard_calls",
 @contextmanager
 def count_calls() -> Iterator[CallCounter]:
     """Count the requests made by the code inside the block (and the tasks it starts)."""
-    counter = CallCounter()
+    counter = CallCounter(parent=_current_counter.get())
     token = _current_counter.set(counter)
     try:
         yield counter
@@ -206,8 +211,9 @@ class DashboardClient:
     def _count(self) -> None:
         self.calls += 1
         counter = _current_counter.get()
-        if counter is not None:
+        while counter is not None:
             counter.count += 1
+            counter = counter.parent
 
     def _busy_wait(self, attempt: int, headers: CIMultiDictProxy[str]) -> float:
         wait = _retry_after(headers.get("Retry-After"))
