@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +48,14 @@ class Thread:
     def of(cls, channel: str, message: Mapping[str, Any]) -> Thread:
         ts = str(message["ts"])
         return cls(channel=channel, message_ts=ts, thread_ts=str(message.get("thread_ts") or ts))
+
+
+# Consulted after the diagnosis with (client, services, thread, user, text, reply, message); returns the
+# reply and message to post instead (message None: already answered privately). bot.live_slack has one.
+ReplyHook = Callable[
+    [AsyncWebClient, Services, "Thread", str | None, str, Reply, SlackMessage],
+    Awaitable[tuple[Reply, SlackMessage | None]],
+]
 
 
 def thread_of(body: Mapping[str, Any]) -> Thread | None:
@@ -111,6 +119,7 @@ async def answer_message(
     user: str | None,
     text: str,
     files: Sequence[Mapping[str, Any]] = (),
+    hook: ReplyHook | None = None,
 ) -> Reply:
     """Diagnose what the message (and its files) holds and reply in the thread."""
     started = time.perf_counter()
@@ -146,7 +155,12 @@ async def answer_message(
     reply = await services.run_diagnosis(
         build_reply, source, lang, max_file_bytes=settings.vpn_doctor_max_file_bytes, notices=tuple(notices)
     )
-    await post(client, thread, slack_message(reply))
+    message = slack_message(reply)
+    answer: SlackMessage | None = message
+    if hook is not None:
+        reply, answer = await hook(client, services, thread, user, source, reply, message)
+    if answer is not None:
+        await post(client, thread, answer)
     await react(client, thread, WORKING_REACTION, remove=True)
     done = result_reaction(reply)
     if done:

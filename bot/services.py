@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import ParamSpec, TypeVar
 
 import aiohttp
@@ -19,6 +19,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.dedupe import MemorySeenStore, SeenStore
+from bot.live import LiveService
+from bot.live_connection import LiveConnection
 from bot.settings import Settings
 from knowledge.models import Lang
 
@@ -75,11 +77,21 @@ class Services:
     languages: UserLanguages = field(default_factory=UserLanguages)
     session: aiohttp.ClientSession | None = None
     _own_session: aiohttp.ClientSession | None = None
+    # Live Dashboard lookups; tests pass a `live_service` aimed at their own Dashboard emulator.
+    live_service: InitVar[LiveService | None] = None
+    live: LiveConnection = field(init=False)
     # One worker: diagnosis is CPU-bound Python (threads would only contend for the GIL) and
     # keeping it off the event loop lets acknowledgements go out while a long log is read.
     _diagnosis_worker: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="diagnose")
     )
+
+    def __post_init__(self, live_service: LiveService | None) -> None:
+        self.live = LiveConnection(self.settings, service=live_service)
+
+    async def start(self) -> None:
+        """Connect to the Dashboard (or start the demo one) before the first `/vpn` waits for it."""
+        await self.live.start()
 
     async def run_diagnosis(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         loop = asyncio.get_running_loop()
@@ -101,5 +113,6 @@ class Services:
 
     async def aclose(self) -> None:
         self._diagnosis_worker.shutdown(wait=False, cancel_futures=True)
+        await self.live.aclose()
         if self._own_session is not None and not self._own_session.closed:
             await self._own_session.close()

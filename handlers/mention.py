@@ -9,6 +9,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.conversation import Thread, answer_message
+from bot.live_slack import live_in_conversation
 from bot.slack_text import message_text
 from handlers.common import services_of
 
@@ -21,6 +22,7 @@ async def on_app_mention(event: dict[str, Any], client: AsyncWebClient, context:
         user=event.get("user"),
         text=message_text(event, context.bot_user_id),
         files=event.get("files") or [],
+        hook=live_in_conversation,
     )
 
 
