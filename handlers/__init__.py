@@ -5,6 +5,6 @@
 
 from __future__ import annotations
 
-from handlers import alert_actions, direct_message, files, mention, shortcut
+from handlers import alert_actions, direct_message, files, live_actions, mention, shortcut, vpn_command
 
-LISTENER_MODULES = (mention, files, direct_message, shortcut, alert_actions)
+LISTENER_MODULES = (mention, files, direct_message, shortcut, alert_actions, vpn_command, live_actions)

@@ -307,6 +307,13 @@ class SlackEmulator:
                 message[key] = args[key]
         return {"channel": channel, "ts": ts, "message": message}
 
+    def _m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any] | web.Response:
+        if not args.get("channel") or not args.get("user"):
+            return self._error("channel_not_found" if not args.get("channel") else "user_not_in_channel")
+        if args.get("channel") in self.not_member_of:
+            return self._error("not_in_channel")
+        return {"message_ts": self._next_ts()}
+
     def _m_chat_update(self, args: dict[str, Any]) -> dict[str, Any] | web.Response:
         problem = self._check_blocks(args.get("blocks"))
         if problem:

@@ -22,6 +22,7 @@ from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
 from bot.app import create_app
+from bot.services import Services
 from bot.settings import Settings
 from bot.web import SLACK_EVENTS_PATH, create_web_app, slack_routes
 from tests.slack_emulator import SlackEmulator, fixture
@@ -173,7 +174,8 @@ async def running_bot(**overrides: Any) -> AsyncIterator[BotHarness]:
     await emulator.start()
     session = aiohttp.ClientSession()
     settings = bot_settings(emulator, **overrides)
-    bolt_app = create_app(settings, session=session)
+    services = Services(settings=settings, session=session)
+    bolt_app = create_app(settings, session=session, services=services)
     runner = web.AppRunner(create_web_app(settings, [slack_routes(bolt_app)]), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
@@ -185,6 +187,7 @@ async def running_bot(**overrides: Any) -> AsyncIterator[BotHarness]:
         await emulator.settle(quiet=0.05, timeout=2.0)
         await client.close()
         await runner.cleanup()
+        await services.aclose()
         await session.close()
         await emulator.stop()
 
