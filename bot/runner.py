@@ -28,7 +28,9 @@ SHUTDOWN_GRACE_SECONDS = 10.0
 
 def shell_commands(settings: Settings) -> list[ShellCommand]:
     """Extra commands for the local shell beyond help/lang/quit; add new ones here."""
-    return []
+    from bot.shell_vpn import vpn_shell_command
+
+    return [vpn_shell_command(settings)]
 
 
 def service_routes(settings: Settings) -> list[RouteSetup]:
@@ -41,10 +43,13 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
     from bot.alerts import start_alerts
     from bot.app import create_app
     from bot.chat import warm_up
+    from bot.services import Services
 
     await asyncio.to_thread(warm_up)
     session = aiohttp.ClientSession()
-    bolt_app = create_app(settings, session=session)
+    services = Services(settings=settings, session=session)
+    bolt_app = create_app(settings, session=session, services=services)
+    await services.start()
     routes = service_routes(settings)
     alerts = await start_alerts(settings, bolt_app, routes, session)  # None unless VPN_DOCTOR_ALERT_CHANNEL is set
     checks: list[HealthCheck] = []
@@ -72,6 +77,7 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
             await socket_handler.close_async()
         await runner.cleanup()
         await _finish_in_flight()
+        await services.aclose()
         await session.close()
 
 

@@ -29,13 +29,17 @@ class ShellState:
 
 @dataclass(frozen=True)
 class ShellCommand:
-    """A word the shell answers itself; `run(arguments, state)` returns the text to print."""
+    """A word the shell answers itself; `run(arguments, state)` returns the text to print.
+
+    `close` (optional) releases what the command opened (a Dashboard connection) when the shell ends.
+    """
 
     name: str
     usage: str
     summary: Mapping[Lang, str]
     run: Callable[[str, ShellState], Awaitable[str]]
     aliases: tuple[str, ...] = ()
+    close: Callable[[], Awaitable[None]] | None = None
 
 
 QUIT_WORDS = frozenset({"quit", "exit", "bye", "終了"})
@@ -103,6 +107,14 @@ class Shell:
         return reply_text(reply)
 
     async def run(self) -> int:
+        try:
+            return await self._converse()
+        finally:
+            for command in self.commands:
+                if command.close is not None:
+                    await command.close()
+
+    async def _converse(self) -> int:
         if self.interactive:
             names = ", ".join(c.name for c in self._all)
             self._print(ui("shell_banner", self.state.lang, commands=names))
