@@ -153,5 +153,17 @@ def test_every_log_finding_has_positive_and_nearmiss(finding_id: str) -> None:
     assert any("-nearmiss" in n for n in names), f"{finding_id}: no near-miss fixture"
 
 
+@pytest.mark.parametrize("finding_id", LOG_FINDING_IDS)
+def test_every_dialect_pairs_positive_with_nearmiss(finding_id: str) -> None:
+    """A dialect that shows a finding must also show its trap, and a trap needs the real thing beside it."""
+    kinds: dict[str, set[str]] = {}
+    for path in CASES:
+        match = NAME.match(path.name)
+        if path.parent.name == finding_id and match:
+            kinds.setdefault(match["dialect"], set()).add(match["kind"])
+    incomplete = {dialect: sorted(found) for dialect, found in kinds.items() if found != {"positive", "nearmiss"}}
+    assert not incomplete, f"{finding_id}: dialects with only one side {incomplete}"
+
+
 def test_config_only_ids_have_no_log_fixtures() -> None:
     assert not [p for p in CASES if p.parent.name in CONFIG_ONLY_IDS]
