@@ -29,6 +29,7 @@ from knowledge.models import (
 )
 from knowledge.netmath import supernet
 from knowledge.ordering import chronological
+from knowledge.parse import parse_iso
 from knowledge.peers import assign_peers, attribute_by_sequence
 from knowledge.scan import ScanStats, iter_chunks
 from knowledge.timeline import Claim, PeerAnalysis, PeerTimeline
@@ -103,12 +104,11 @@ def diagnose_events(events: Sequence[Mapping[str, Any]] | Mapping[str, Any], lan
         msg = data.get("msg") if isinstance(data, Mapping) else None
         if not isinstance(msg, str) or not msg.strip():
             continue
-        when = item.get("occurredAt") if isinstance(item.get("occurredAt"), str) else ""
+        when = item.get("occurredAt")
+        stamp = when.strip() if isinstance(when, str) and parse_iso(when) is not None else ""
         line_no = locator.find(msg) if locator else index
-        rows.append((line_no, f"{when} msg: {msg}".strip(), None))
+        rows.append((line_no, f"{stamp} msg: {msg}".strip(), None))
     info.stats.lines = len(items) if isinstance(items, Sequence) else 0
-    if not rows and info.stats.lines:
-        info.notes.append(("note.no_vpn_lines", {}))
     extraction = extract(rows, matcher)
     for e in extraction.events:
         if e.parsed.ts is None:
@@ -137,7 +137,7 @@ class _JsonLocator:
     """Finds the text line that holds each event's message, so evidence cites real line numbers."""
 
     def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
+        self.lines = text.split("\n")
         self.pos = 0
 
     def find(self, msg: str) -> int:
@@ -149,9 +149,34 @@ class _JsonLocator:
         return self.pos or 1
 
 
+_MAGIC = (b"\x89PNG", b"%PDF", b"PK\x03\x04", b"\x1f\x8b", b"\xff\xd8\xff", b"GIF8", b"\x7fELF", b"BZh")
+
+
+def looks_binary(head: bytes) -> bool:
+    """A file, not a log: a known file signature, a NUL byte, or mostly undecodable bytes."""
+    sample = head[:8192]
+    if not sample:
+        return False
+    if sample.startswith(_MAGIC) or b"\0" in sample:
+        return True
+    text = sample.decode("utf-8", "replace")
+    return text.count("\ufffd") * 10 > len(text)
+
+
+def _sniffed(chunks: Iterable[bytes], info: InputInfo) -> Iterator[bytes]:
+    first = True
+    for chunk in chunks:
+        if first and chunk:
+            first = False
+            if looks_binary(chunk):
+                info.notes.append(("note.binary", {}))
+        yield chunk
+
+
 def _diagnose_chunks(chunks: Iterable[bytes], lang: Lang, info: InputInfo) -> Diagnosis:
     matcher = _matcher()
     stats = info.stats
+    chunks = _sniffed(chunks, info)
 
     def rows() -> Iterator[tuple[int, str, frozenset[int] | None]]:
         for raw in matcher.scanner.scan(chunks, stats):
@@ -161,9 +186,10 @@ def _diagnose_chunks(chunks: Iterable[bytes], lang: Lang, info: InputInfo) -> Di
             yield raw.no, text, raw.hits
 
     extraction = extract(rows(), matcher)
-    if stats.bytes and stats.nul_bytes * 20 > min(stats.bytes, 1 << 20):
+    binary = any(key == "note.binary" for key, _ in info.notes)
+    if not binary and stats.bytes and stats.nul_bytes * 20 > min(stats.bytes, 1 << 20):
         info.notes.append(("note.binary", {}))
-    elif stats.invalid_utf8:
+    elif not binary and stats.invalid_utf8:
         info.notes.append(("note.invalid_utf8", {}))
     for line in stats.long_lines[:3]:
         info.notes.append(("note.long_line", {"line": line}))

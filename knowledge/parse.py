@@ -76,6 +76,7 @@ class ParsedLine:
 
 @lru_cache(maxsize=4096)
 def _midnight(year: int, month: int, day: int) -> float:
+    year = min(max(year, 1970), 9999)
     try:
         return datetime(year, month, day, tzinfo=UTC).timestamp()
     except ValueError:
@@ -93,7 +94,7 @@ def _iso(m: re.Match[str]) -> float | None:
     try:
         fields = (int(m[k]) for k in ("y", "mo", "d", "h", "m", "s"))
         moment = datetime(*fields, tzinfo=UTC)
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
     value = moment.timestamp() + (float(m["frac"]) if m["frac"] else 0.0)
     tz = m["tz"]
