@@ -38,6 +38,8 @@ async def test_a_peer_down_gives_one_alert_with_the_diagnosis_in_its_thread(stor
         ts = (await _posted_incident(store)).ts
         [diagnosis] = await rig.wait_thread(ts, lambda c: "reachability unreachable" in texts(c))
         assert "paris-asa" in texts(diagnosis) and "Frankfurt Hub" in texts(diagnosis)
+        assert any(b["type"] == "header" for b in diagnosis["blocks"]), "the engine's diagnosis follows the facts"
+        assert diagnosis["text"].startswith(("paris-asa: Failing", "paris-asa: Degraded")), diagnosis["text"]
         await rig.wait_polls(service, 10)
         assert len(rig.alerts()) == 1, "a peer that stays down is alerted once"
 
@@ -210,3 +212,21 @@ async def test_the_channel_carries_incidents_only(store):
         channel_posts = [c for c in rig.slack.calls_to("chat.postMessage") if not c.get("thread_ts")]
         assert len(channel_posts) == 1
         assert all(json.dumps(c.args).count("vpn_alert_actions") == 1 for c in channel_posts)
+
+
+async def test_a_grouped_incident_ends_when_its_last_peer_is_back(store):
+    async with alert_rig([store]) as rig:
+        rig.dashboard.set_reachability(TOKYO, "azure-prod-vnet", "unreachable")
+        rig.dashboard.set_reachability(TOKYO, "singapore-colo", "unreachable")
+        await rig.wait_alerts()
+        incident = await _posted_incident(store)
+        rig.dashboard.set_reachability(TOKYO, "azure-prod-vnet", "reachable")
+        await rig.wait_thread(incident.ts, lambda c: "azure-prod-vnet* is reachable again" in texts(c))
+        await rig.wait_polls(rig.services[0], 4)
+        assert not [c for c in rig.updates(incident.ts) if "Resolved" in texts(c)], "one peer is still down"
+        rig.dashboard.set_reachability(TOKYO, "singapore-colo", "reachable")
+        [last] = await rig.wait_thread(incident.ts, lambda c: "singapore-colo* is reachable again" in texts(c))
+        assert "Every peer of this alert is back" in texts(last)
+        [update] = await rig.wait_update(incident.ts, lambda c: "Resolved" in texts(c))
+        assert "Resolved: 2 VPN peers on Tokyo DC" in texts(update)
+        assert len(rig.alerts()) == 1
