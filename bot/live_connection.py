@@ -25,6 +25,10 @@ class LiveConnection:
         self._stack: AsyncExitStack | None = None
         self._lock = asyncio.Lock()
 
+    @property
+    def connected(self) -> bool:
+        return self._service is not None
+
     async def service(self) -> LiveService:
         """The shared service, connecting on first use (concurrent first callers wait for one connect)."""
         if self._service is not None:
