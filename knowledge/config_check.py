@@ -388,7 +388,8 @@ def check_peer(
     verdict = verdict_for(findings)
     counted = Severity.ERROR if verdict is Verdict.FAILING else Severity.WARNING
     count = sum(f.severity is counted for f in findings)
-    summary = catalog.message(f"verdict.{verdict.value}", lang, peers=address, count=count)
+    key = "verdict.config_ok" if verdict is Verdict.HEALTHY else f"verdict.{verdict.value}"
+    summary = catalog.message(key, lang, peers=address, count=count)
     return Diagnosis(
         verdict=verdict,
         summary=summary,

@@ -123,7 +123,7 @@ def test_strong_policy_is_healthy() -> None:
     diagnosis = check_peer(peer(), firmware="MX 18.107.4")
     assert diagnosis.findings == []
     assert diagnosis.verdict is Verdict.HEALTHY
-    assert diagnosis.summary == load_catalog().message("verdict.healthy", "en", peers="203.0.113.7", count=0)
+    assert diagnosis.summary == load_catalog().message("verdict.config_ok", "en", peers="203.0.113.7", count=0)
 
 
 # --- the MX policy ----------------------------------------------------------------------------------

@@ -79,10 +79,12 @@ def finding_meta(finding: Finding, lang: Lang) -> list[str]:
 def input_facts(diagnosis: Diagnosis) -> list[str]:
     """What was read: line counts and log formats."""
     lang = diagnosis.lang
-    facts = [
-        f"{label('lines_read', lang)}: {diagnosis.lines_read}",
-        f"{label('vpn_lines', lang)}: {diagnosis.vpn_lines}",
-    ]
+    facts = []
+    if diagnosis.lines_read or diagnosis.vpn_lines:
+        facts += [
+            f"{label('lines_read', lang)}: {diagnosis.lines_read}",
+            f"{label('vpn_lines', lang)}: {diagnosis.vpn_lines}",
+        ]
     if diagnosis.dialects:
         facts.append(f"{label('dialects', lang)}: {', '.join(diagnosis.dialects)}")
     if diagnosis.peers:
