@@ -228,7 +228,7 @@ def _analyse(extraction: Extraction, lang: Lang, info: InputInfo) -> Diagnosis:
 
     peers = [
         PeerReport(
-            address=a.peer or a.key.removeprefix("conn:"),
+            address=a.peer or ("unknown" if a.key == "?" else a.key.removeprefix("conn:")),
             state=a.state,
             connections=sorted(a.conns),
             ike_version=a.ike_version,
@@ -353,7 +353,7 @@ def _verdict(findings: Sequence[Finding]) -> Verdict:
 def _summary(catalog: Catalog, lang: Lang, verdict: Verdict, findings: Sequence[Finding],
              peers: Sequence[PeerReport]) -> str:
     problems = [f for f in findings if f.severity is not Severity.INFO]
-    names = sorted({f.peer for f in problems if f.peer}) or [p.address for p in peers if p.address != "?"]
+    names = sorted({f.peer for f in problems if f.peer}) or [p.address for p in peers if p.address != "unknown"]
     return catalog.message(
         f"verdict.{verdict.value}", lang,
         count=len(problems) if problems else len(findings),
