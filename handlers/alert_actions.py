@@ -2,7 +2,8 @@
 
 The button's value is the incident ID; the work runs after the ack. Errors a person can
 act on (alerts switched off here, an incident this bot no longer knows) come back as an
-ephemeral reply instead of a message in the alert channel.
+ephemeral reply instead of a message in the alert channel, in VPN_DOCTOR_LANG like the
+alert itself.
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from bot.alerts.incidents import IncidentNotFound
 from bot.alerts.render import ACTION_ACK, ACTION_MUTE, ACTION_REDIAGNOSE
 from bot.alerts.service import ALERTS_CONTEXT_KEY, AlertService
-
-_OFF = "Alerts are not enabled on this VPN Doctor (VPN_DOCTOR_ALERT_CHANNEL is not set)."
-_UNKNOWN = "This alert is no longer known to VPN Doctor (its state was reset or expired)."
+from bot.locale.alerts import alert_ui
+from bot.services import CONTEXT_KEY, Services
 
 
 async def _run(
@@ -28,7 +28,9 @@ async def _run(
     await ack()
     service: AlertService | None = context.get(ALERTS_CONTEXT_KEY)
     if service is None:
-        await respond(text=_OFF, response_type="ephemeral", replace_original=False)
+        services: Services | None = context.get(CONTEXT_KEY)
+        lang = services.settings.vpn_doctor_lang if services is not None else "en"
+        await respond(text=alert_ui("alerts_off", lang), response_type="ephemeral", replace_original=False)
         return
     user = str((body.get("user") or {}).get("id") or "")
     incident_id = str(action.get("value") or "")
@@ -41,7 +43,8 @@ async def _run(
         else:
             await desk.rediagnose(incident_id, user)
     except IncidentNotFound:
-        await respond(text=_UNKNOWN, response_type="ephemeral", replace_original=False)
+        text = alert_ui("unknown_alert", service.config.lang)
+        await respond(text=text, response_type="ephemeral", replace_original=False)
 
 
 def register(app: AsyncApp) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -26,6 +27,7 @@ from bot.alerts.state import StateStore
 from bot.app import create_app, web_client
 from bot.dashboard.client import DashboardClient
 from bot.dashboard.emulator import DashboardEmulator, DemoData, loopback_session
+from bot.locale.alerts import load_alert_locale
 from bot.web import SLACK_EVENTS_PATH, create_web_app, slack_routes
 from tests.slack_emulator import ApiCall, SlackEmulator
 from tests.slack_helpers import bot_settings, sign
@@ -52,6 +54,49 @@ def is_alert(call: ApiCall) -> bool:
 def texts(call: ApiCall) -> str:
     """Everything a person could read in a posted message: fallback text and block texts."""
     return call.get("text", "") + "\n" + json.dumps(call.get("blocks") or [], ensure_ascii=False)
+
+
+def english_fragments() -> set[str]:
+    """The wording of every English alert text (between placeholders, without emoji codes) absent from its Japanese."""
+    locale = load_alert_locale()
+    found = set()
+    for key in locale.keys:
+        en, ja = locale.raw(key, "en"), locale.raw(key, "ja")
+        for part in re.split(r"\{[a-z_]+\}", re.sub(r":[a-z_]+:", "", en)):
+            fragment = part.strip(" *().,;:–-\n")
+            if len(fragment) >= 5 and re.search("[a-z]", fragment) and fragment not in ja:
+                found.add(fragment)
+    return found
+
+
+def english_leaks(strings: list[str]) -> list[str]:
+    """Alert wording left in English inside texts that should be all Japanese."""
+    fragments = english_fragments()
+    return sorted({f for text in strings for f in fragments if f in text})
+
+
+def block_texts(blocks: Any) -> list[str]:
+    """Every `text` string inside Block Kit blocks: what Slack shows, without IDs or JSON keys."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "text" and isinstance(value, str):
+                    found.append(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(blocks)
+    return found
+
+
+def visible_texts(call: ApiCall) -> list[str]:
+    """What Slack shows of a posted message: the fallback and the block texts."""
+    return [call.get("text", ""), *block_texts(call.get("blocks") or [])]
 
 
 @dataclass

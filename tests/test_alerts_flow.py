@@ -11,7 +11,16 @@ import pytest
 from bot.alerts.render import ACTION_ACK, ACTION_MUTE, ACTION_REDIAGNOSE
 from bot.alerts.service import AlertService
 from bot.alerts.state.sqlite_store import SqliteStore
-from tests.alerts_harness import ALERT_CHANNEL, CLICKER, alert_config, alert_rig, texts
+from tests.alerts_harness import (
+    ALERT_CHANNEL,
+    CLICKER,
+    alert_config,
+    alert_rig,
+    block_texts,
+    english_leaks,
+    texts,
+    visible_texts,
+)
 
 FRANKFURT = "N_24329104"
 TOKYO = "N_24329101"
@@ -230,3 +239,38 @@ async def test_a_grouped_incident_ends_when_its_last_peer_is_back(store):
         [update] = await rig.wait_update(incident.ts, lambda c: "Resolved" in texts(c))
         assert "Resolved: 2 VPN peers on Tokyo DC" in texts(update)
         assert len(rig.alerts()) == 1
+
+
+async def test_a_japanese_deployment_posts_its_alerts_in_japanese(store):
+    async with alert_rig([store], lang="ja") as rig:
+        assert await rig.click(ACTION_ACK, "no-such-incident", "1700000000.000001") == 200
+        [unknown] = await rig.slack.wait_for("response_url")
+        assert "このアラートの記録は VPN Doctor に残っていません" in unknown["text"]
+
+        rig.dashboard.set_reachability(FRANKFURT, "paris-asa", "unreachable")
+        [alert] = await rig.wait_alerts()
+        assert "VPN ピアがダウン: paris-asa" in texts(alert)
+        assert "ダウン発生時刻" in texts(alert) and "警告" in texts(alert)
+        buttons = [e["text"]["text"] for e in alert["blocks"][-1]["elements"]]
+        assert buttons == ["再診断", "確認済みにする", "1 時間ミュート"]
+        incident = await _posted_incident(store)
+        [diagnosis] = await rig.wait_thread(incident.ts, lambda c: "到達性 到達不能" in texts(c))
+        facts = block_texts(diagnosis["blocks"][:1])
+        assert "MX ファームウェア" in facts[0] and "直近 1 時間" in facts[0]
+
+        await rig.click(ACTION_ACK, incident.id, incident.ts)
+        [acked] = await rig.wait_update(incident.ts, lambda c: f"<@{CLICKER}> が確認済み" in texts(c))
+        await rig.click(ACTION_MUTE, incident.id, incident.ts)
+        [muted] = await rig.wait_thread(incident.ts, lambda c: "ミュートしました" in texts(c))
+
+        rig.dashboard.set_reachability(FRANKFURT, "paris-asa", "reachable")
+        [reply] = await rig.wait_thread(incident.ts, lambda c: "再び到達できるようになりました" in texts(c))
+        assert "ダウン時間" in reply["text"]
+        [resolved] = await rig.wait_update(incident.ts, lambda c: "解決済み" in texts(c))
+        assert "解決済み: Frankfurt Hub の VPN ピア paris-asa" in texts(resolved)
+        assert [e["text"]["text"] for e in resolved["blocks"][-1]["elements"]] == ["再診断"]
+
+        shown = [*facts, unknown["text"]]
+        for call in (alert, acked, muted, reply, resolved):
+            shown += visible_texts(call)
+        assert english_leaks(shown) == []

@@ -18,7 +18,7 @@ from bot.alerts import start_alerts
 from bot.alerts.poster import Poster
 from bot.alerts.state.sqlite_store import SqliteStore
 from bot.app import create_app, web_client
-from tests.alerts_harness import ALERT_CHANNEL, WEBHOOK_SECRET, alert_rig, texts
+from tests.alerts_harness import ALERT_CHANNEL, WEBHOOK_SECRET, alert_rig, english_leaks, texts, visible_texts
 from tests.slack_emulator import SlackEmulator
 from tests.slack_helpers import bot_settings
 
@@ -219,3 +219,27 @@ async def test_the_start_hook_is_off_without_a_channel_and_serves_the_demo_with_
                 await running.stop()
     finally:
         await slack.stop()
+
+
+async def test_webhook_notes_follow_the_configured_language(store):
+    async with alert_rig([store], lang="ja") as rig:
+        incident = await _open_incident(rig, store)
+        change = {
+            "name": "Site-to-site VPN",
+            "changes": {
+                "secret": {"label": "Pre-shared secret", "oldText": PSK_IN_CHANGE, "changedBy": "Miles Admin"},
+                "ike_version": {"label": "IKE version", "changedBy": "Miles Admin"},
+            },
+        }
+        assert await rig.webhook(alert("settings_changed", "Settings changed", change)) == 200
+        [config] = await rig.wait_thread(incident.ts, lambda c: "が設定を変更しました" in texts(c))
+        assert "Miles Admin が設定を変更しました" in texts(config)
+        assert "変更箇所: Pre-shared secret、IKE version" in texts(config)
+        assert "画面: Site-to-site VPN" in texts(config) and "Meraki からの通知（<!date^" in texts(config)
+
+        failover = alert("failover_event", "Uplink status changed", {"uplink": "wan2"}, occurredAt="not a time")
+        assert await rig.webhook(failover) == 200
+        [uplink] = await rig.wait_thread(incident.ts, lambda c: "フェイルオーバー" in texts(c))
+        assert "fra-mx について Meraki からの通知" in texts(uplink)
+        assert "現在のアップリンク:" in texts(uplink) and "wan1: 使用中" in texts(uplink)
+        assert english_leaks([*visible_texts(config), *visible_texts(uplink)]) == []

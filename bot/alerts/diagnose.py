@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.alerts.models import UplinkState
-from bot.alerts.render import uplink_lines
+from bot.alerts.render import join, reachability_word, uplink_lines
 from bot.dashboard.client import DashboardClient, count_calls
 from bot.dashboard.models import Device, Network, ThirdPartyPeer, UplinkStatus
 from bot.dashboard.narrow import PeerAddresses, is_vpn_event, narrow_events
 from bot.live import merge_diagnoses, vpn_event_types
+from bot.locale.alerts import alert_ui
 from bot.render.blocks import Block, context, diagnosis_message, escape
 from knowledge import diagnose_events
 from knowledge.config_check import check_peer
@@ -113,23 +114,27 @@ def _firmware(device: Device | None) -> str | None:
     return device.firmware if device is not None else None
 
 
-def diagnosis_posts(result: NetworkDiagnosis, *, again_by: str | None = None) -> list[tuple[str, list[Block]]]:
+def diagnosis_posts(
+    result: NetworkDiagnosis, lang: Lang = "en", *, again_by: str | None = None
+) -> list[tuple[str, list[Block]]]:
     """One thread message per down peer: the engine's diagnosis plus what the Dashboard says now."""
     posts: list[tuple[str, list[Block]]] = []
-    uplinks = "  ·  ".join(uplink_lines(result.uplinks))
+    uplinks = "  ·  ".join(uplink_lines(result.uplinks, lang))
+    firmware = escape(result.firmware or alert_ui("firmware_unknown", lang))
+    network = escape(result.network_name)
     for item in result.peers:
+        reach = escape(reachability_word(item.reachability, lang))
         facts = [
-            f"*{escape(item.peer)}* on {escape(result.network_name)}: reachability "
-            f"{escape(item.reachability or 'not reported')}",
-            f"MX firmware {escape(result.firmware or 'unknown')}  ·  uplinks {uplinks}",
-            f"last hour: {item.events_read} event(s) read, {item.events_matched} about this peer",
+            alert_ui("diag_peer", lang, peer=escape(item.peer), network=network, reachability=reach),
+            alert_ui("diag_mx", lang, firmware=firmware, uplinks=uplinks),
+            alert_ui("diag_events", lang, read=item.events_read, matched=item.events_matched),
         ]
         if again_by:
-            facts.insert(0, f"Diagnosed again for <@{escape(again_by)}>")
+            facts.insert(0, alert_ui("diag_again", lang, user=f"<@{escape(again_by)}>"))
         message = diagnosis_message(item.diagnosis)
         blocks: list[Block] = [context(["\n".join(facts)]), *message.blocks]
         posts.append((f"{escape(item.peer)}: {message.text}", blocks[:50]))
     if result.missing:
-        names = ", ".join(escape(n) for n in result.missing)
-        posts.append((f"No peer definition for {names}", [context([f"No peer definition found for {names}."])]))
+        missing = alert_ui("no_peer_definition", lang, names=join([escape(n) for n in result.missing], lang))
+        posts.append((missing, [context([missing])]))
     return posts

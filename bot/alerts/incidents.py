@@ -24,6 +24,7 @@ from bot.alerts.state import StateStore
 from bot.dashboard.client import DashboardClient
 from bot.dashboard.errors import DashboardError
 from bot.dashboard.models import VpnStatus
+from bot.locale.alerts import alert_ui
 from knowledge.models import Lang
 
 log = logging.getLogger("bot.alerts.incidents")
@@ -142,7 +143,7 @@ class IncidentDesk:
     async def _parent(self, incident: Incident) -> tuple[str, list[dict]]:
         ack = await self.store.ack_of(incident.id)
         mutes = await self.store.mutes(self.clock())
-        return alert_message(incident, ack, [mutes[k] for k in incident.keys if k in mutes])
+        return alert_message(incident, ack, [mutes[k] for k in incident.keys if k in mutes], self.lang)
 
     async def _post_alert(self, incident: Incident) -> None:
         if incident.ts is not None:
@@ -169,7 +170,7 @@ class IncidentDesk:
         for peer in incident.peers:
             if peer.recovered_at is None or peer.recovery_posted:
                 continue
-            text, blocks = recovery_message(incident, peer)
+            text, blocks = recovery_message(incident, peer, self.lang)
             await self.poster.post(incident.channel, text, blocks, thread_ts=incident.ts)
             incident = await self._mutate(incident.id, _recovery_posted(peer.name))
         if incident.resolved and not incident.resolution_posted:
@@ -189,11 +190,12 @@ class IncidentDesk:
         try:
             result = await diagnose_network(self.dashboard, incident.network_id, names, self.lang)
         except DashboardError as exc:
-            text = f"No diagnosis: {exc.sentence(self.lang)} Try “Diagnose again” later."
+            button = alert_ui("button_rediagnose", self.lang)
+            text = alert_ui("no_diagnosis", self.lang, reason=exc.sentence(self.lang), button=button)
             title, blocks = note_message(text, [])
             await self.poster.post(incident.channel, title, blocks, thread_ts=incident.ts)
             return
-        for text, blocks in diagnosis_posts(result, again_by=again_by):
+        for text, blocks in diagnosis_posts(result, self.lang, again_by=again_by):
             await self.poster.post(incident.channel, text, blocks, thread_ts=incident.ts)
 
     # Buttons and webhook notes (any replica) -------------------------------------------------
@@ -215,7 +217,7 @@ class IncidentDesk:
         until = self.clock() + MUTE_SECONDS
         for key in incident.keys:
             await self.store.mute(Mute(key=key, until=until, by=user))
-        text, blocks = mute_note([p.name for p in incident.peers], user, until)
+        text, blocks = mute_note([p.name for p in incident.peers], user, until, self.lang)
         assert incident.ts is not None
         await self.poster.post(incident.channel, text, blocks, thread_ts=incident.ts)
         await self.refresh(incident)

@@ -28,11 +28,12 @@ from bot.alerts.diagnose import uplink_states
 from bot.alerts.incidents import IncidentDesk
 from bot.alerts.poller import Poller, PollResult
 from bot.alerts.poster import POST_INTERVAL_SECONDS, Poster
-from bot.alerts.render import uplink_lines, when
+from bot.alerts.render import join, uplink_lines, when
 from bot.alerts.state import StateStore
 from bot.alerts.webhook import WEBHOOK_PATH, WebhookAlert, changed_by, changed_labels, touches_vpn, webhook_handler
 from bot.dashboard.client import DashboardClient
 from bot.dashboard.errors import DashboardError
+from bot.locale.alerts import alert_ui
 from bot.render.blocks import escape
 from knowledge.models import Lang
 
@@ -182,33 +183,40 @@ class AlertService:
 
     async def on_webhook(self, alert: WebhookAlert) -> None:
         kind = alert.alertTypeId
+        lang = self.config.lang
         if kind == "vpn_connectivity_change" and alert.networkId:
             await self.store.request_check(alert.networkId)
         elif kind == "settings_changed" and touches_vpn(alert):
-            who = ", ".join(changed_by(alert)) or "an unknown administrator"
-            lines = [f"Changed: {escape(', '.join(changed_labels(alert)) or 'VPN settings')}"]
+            who = join(changed_by(alert), lang) or alert_ui("unknown_admin", lang)
+            labels = join(changed_labels(alert), lang) or alert_ui("vpn_settings", lang)
+            lines = [alert_ui("changed_settings", lang, labels=escape(labels))]
             if alert.alertData.get("name"):
-                lines.append(f"Page: {escape(str(alert.alertData['name']))}")
-            lines.append(f"Reported by Meraki {self._at(alert)}")
-            await self.desk.note(alert.networkId, f"Configuration changed by {who}", lines)
+                lines.append(alert_ui("changed_page", lang, name=escape(str(alert.alertData["name"]))))
+            lines.append(self._reported(alert))
+            await self.desk.note(alert.networkId, alert_ui("config_changed", lang, who=who), lines)
             if alert.networkId:
                 await self.store.request_check(alert.networkId)
         elif kind == "failover_event" and alert.networkId:
-            device = escape(alert.deviceName or alert.deviceSerial or "the MX")
-            lines = [f"Reported by Meraki for {device} {self._at(alert)}"]
+            device = escape(alert.deviceName or alert.deviceSerial or alert_ui("the_mx", lang))
+            lines = [self._reported(alert, device)]
             try:
                 statuses = await self.dashboard.uplink_statuses([alert.networkId])
                 states = uplink_states(next((s for s in statuses if s.networkId == alert.networkId), None))
-                lines += ["Uplinks now:", *uplink_lines(states)]
+                lines += [alert_ui("uplinks_now", lang), *uplink_lines(states, lang)]
             except DashboardError as exc:
-                lines.append(f"Uplink status unavailable: {escape(exc.sentence(self.config.lang))}")
-            await self.desk.note(alert.networkId, "Uplink change (failover)", lines)
+                lines.append(alert_ui("uplink_unavailable", lang, reason=escape(exc.sentence(lang))))
+            await self.desk.note(alert.networkId, alert_ui("failover_title", lang), lines)
             await self.store.request_check(alert.networkId)
 
-    @staticmethod
-    def _at(alert: WebhookAlert) -> str:
+    def _reported(self, alert: WebhookAlert, device: str | None = None) -> str:
+        """Who reported the change, naming the device and the time when the alert carries them."""
+        lang = self.config.lang
         try:
             moment = datetime.fromisoformat((alert.occurredAt or "").replace("Z", "+00:00"))
         except ValueError:
-            return ""
-        return f"at {when(moment.timestamp())}"
+            moment = None
+        if device is None:
+            return alert_ui("reported_at", lang, at=when(moment.timestamp())) if moment else alert_ui("reported", lang)
+        if moment is None:
+            return alert_ui("reported_device", lang, device=device)
+        return alert_ui("reported_device_at", lang, device=device, at=when(moment.timestamp()))
