@@ -13,6 +13,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from slack_sdk.errors import SlackApiError
 
 from bot.alerts import start_alerts
 from bot.alerts.poster import Poster
@@ -243,3 +244,100 @@ async def test_webhook_notes_follow_the_configured_language(store):
         assert "fra-mx について Meraki からの通知" in texts(uplink)
         assert "現在のアップリンク:" in texts(uplink) and "wan1: 使用中" in texts(uplink)
         assert english_leaks([*visible_texts(config), *visible_texts(uplink)]) == []
+
+
+def _records(caplog, logger: str, level: int) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == logger and r.levelno == level]
+
+
+@pytest.mark.parametrize("error", ["not_in_channel", "channel_not_found", "invalid_auth"])
+async def test_a_refused_channel_holds_its_posts_logs_once_and_backs_off(tmp_path, caplog, error):
+    caplog.set_level(logging.DEBUG, logger="bot.alerts.poster")
+    slack = SlackEmulator()
+    await slack.start()
+    store = SqliteStore(tmp_path / "state.sqlite3")
+    async with aiohttp.ClientSession() as session:
+        poster = Poster(
+            web_client(bot_settings(slack), session), store, interval=0.01, blocked_backoff=0.1, max_blocked_backoff=0.3
+        )
+        for _ in range(4):
+            slack.fail_next("chat.postMessage", error)
+        try:
+            first = asyncio.create_task(poster.post(ALERT_CHANNEL, "message 0", []))
+            await slack.wait_for("chat.postMessage", 2)
+            second = asyncio.create_task(poster.post(ALERT_CHANNEL, "message 1", []))
+            await asyncio.sleep(0.05)
+            assert not first.done() and not second.done()
+            assert poster.blocked == {ALERT_CHANNEL: error} and poster.backlog(ALERT_CHANNEL) == 1
+            stamps = await asyncio.wait_for(asyncio.gather(first, second), 10)
+        finally:
+            await poster.close()
+    await store.close()
+    await slack.stop()
+    assert len(set(stamps)) == 2 and poster.blocked == {}
+    attempts = [c for c in slack.calls_to("chat.postMessage") if c.get("channel") == ALERT_CHANNEL]
+    assert [c["text"] for c in attempts] == ["message 0"] * 5 + ["message 1"], "queued in order, none dropped"
+    gaps = [b.at - a.at for a, b in itertools.pairwise(attempts[:5])]
+    expected = [0.1, 0.2, 0.3, 0.3]  # doubling, capped at max_blocked_backoff
+    assert all(want - 0.01 <= gap < want + 0.09 for gap, want in zip(gaps, expected, strict=True)), gaps
+    [warning] = _records(caplog, "bot.alerts.poster", logging.WARNING)
+    assert ALERT_CHANNEL in warning.getMessage() and error in warning.getMessage()
+    [resumed] = _records(caplog, "bot.alerts.poster", logging.INFO)
+    assert ALERT_CHANNEL in resumed.getMessage()
+    assert slack.token not in caplog.text
+
+
+async def test_a_message_slack_refuses_for_itself_goes_back_to_the_caller(tmp_path):
+    slack = SlackEmulator()
+    await slack.start()
+    store = SqliteStore(tmp_path / "state.sqlite3")
+    async with aiohttp.ClientSession() as session:
+        poster = Poster(web_client(bot_settings(slack), session), store, interval=0.01, blocked_backoff=0.05)
+        slack.fail_next("chat.postMessage", "invalid_blocks")
+        try:
+            with pytest.raises(SlackApiError):
+                await asyncio.wait_for(poster.post(ALERT_CHANNEL, "bad", []), 5)
+            assert poster.blocked == {}
+            assert await asyncio.wait_for(poster.post(ALERT_CHANNEL, "good", []), 5)
+        finally:
+            await poster.close()
+    await store.close()
+    await slack.stop()
+
+
+async def test_an_alert_held_by_a_channel_the_bot_is_not_in_arrives_once_when_invited(store, caplog):
+    caplog.set_level(logging.DEBUG, logger="bot.alerts")
+    async with alert_rig([store], blocked_backoff=0.05, max_blocked_backoff=0.2) as rig:
+        for _ in range(5):
+            rig.slack.fail_next("chat.postMessage", "not_in_channel")
+        service = rig.services[0]
+        rig.dashboard.set_reachability(FRANKFURT, "paris-asa", "unreachable")
+        await rig.wait_alerts(count=2)
+        polls_when_refused = service.polls
+        attempts = await rig.wait_alerts(count=6)
+        assert all("paris-asa" in texts(c) for c in attempts)
+        assert service.polls > polls_when_refused, "polling went on while the post was held"
+        incident = await _open_incident(rig, store)
+        await rig.wait_thread(incident.ts, lambda c: "reachability unreachable" in texts(c))
+        await rig.wait_polls(service, 5)
+        assert len(rig.alerts()) == 6, "five refusals, then the one alert"
+    assert len(_records(caplog, "bot.alerts.poster", logging.WARNING)) == 1
+    assert not [r for r in caplog.records if r.name == "bot.alerts.incidents" and r.levelno >= logging.WARNING]
+
+
+async def test_a_failing_parent_update_is_retried_with_a_backoff_and_logged_once(store, caplog):
+    caplog.set_level(logging.DEBUG, logger="bot.alerts")
+    async with alert_rig([store], retry_seconds=0.05, max_retry_seconds=0.2) as rig:
+        incident = await _open_incident(rig, store)
+        for _ in range(4):
+            rig.slack.fail_next("chat.update", "cant_update_message")
+        rig.dashboard.set_reachability(FRANKFURT, "paris-asa", "reachable")
+        updates = await rig.slack.wait_for("chat.update", 5, where=lambda c: c.get("ts") == incident.ts)
+        await rig.wait_polls(rig.services[0], 5)
+        assert len(rig.updates(incident.ts)) == 5, "four refusals, then the update"
+        gaps = [b.at - a.at for a, b in itertools.pairwise(updates)]
+        assert all(gap >= 0.045 for gap in gaps) and max(gaps) < 1.0, gaps
+        [reply] = [c for c in rig.thread(incident.ts) if "reachable again after" in texts(c)]
+        assert reply, "the recovery reply went out once, before the update"
+    [warning] = [r for r in caplog.records if r.name == "bot.alerts.incidents" and r.levelno == logging.WARNING]
+    assert "cant_update_message" in warning.getMessage() and ALERT_CHANNEL in warning.getMessage()

@@ -16,6 +16,8 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
+from slack_sdk.errors import SlackApiError
+
 from bot.alerts.diagnose import diagnose_network, diagnosis_posts, uplink_states
 from bot.alerts.models import Ack, Incident, IncidentPeer, Mute, Track, peer_key
 from bot.alerts.poster import Poster
@@ -30,6 +32,8 @@ from knowledge.models import Lang
 log = logging.getLogger("bot.alerts.incidents")
 
 MUTE_SECONDS = 3600.0
+RETRY_SECONDS = 5.0
+MAX_RETRY_SECONDS = 300.0
 
 
 class IncidentNotFound(LookupError):
@@ -47,6 +51,8 @@ class IncidentDesk:
         lang: Lang = "en",
         demo: bool = False,
         clock: Callable[[], float] = time.time,
+        retry_seconds: float = RETRY_SECONDS,
+        max_retry_seconds: float = MAX_RETRY_SECONDS,
     ) -> None:
         self.store = store
         self.poster = poster
@@ -55,8 +61,12 @@ class IncidentDesk:
         self.lang = lang
         self.demo = demo
         self.clock = clock
+        self.retry_seconds = retry_seconds
+        self.max_retry_seconds = max_retry_seconds
         self._lock = asyncio.Lock()
         self._reconciling = asyncio.Lock()
+        # (incident, step) → (failures in a row, monotonic time of the next attempt).
+        self._failing: dict[tuple[str, str], tuple[int, float]] = {}
 
     # Recording (called by the poller) ------------------------------------------------------
 
@@ -131,14 +141,38 @@ class IncidentDesk:
     # Posting (leader only) ------------------------------------------------------------------
 
     async def reconcile(self) -> None:
-        """Post whatever active incidents still lack: alerts first, then recoveries, then diagnoses."""
+        """Post whatever active incidents still lack: alerts first, then recoveries, then diagnoses.
+
+        A step that fails is retried with a backoff doubling up to `max_retry_seconds`, and
+        logged once when it starts failing, so a lasting refusal does not flood the log.
+        """
         async with self._reconciling:
+            active: set[str] = set()
             for step in (self._post_alert, self._post_recoveries, self._post_diagnosis):
                 for incident in await self.store.active_incidents():
+                    active.add(incident.id)
+                    key = (incident.id, step.__name__)
+                    failures, due = self._failing.get(key, (0, 0.0))
+                    if time.monotonic() < due:
+                        continue
                     try:
                         await step(incident)
-                    except Exception:
-                        log.exception("incident %s: %s failed; retrying later", incident.id, step.__name__)
+                    except Exception as exc:
+                        wait = min(self.retry_seconds * 2**failures, self.max_retry_seconds)
+                        self._failing[key] = (failures + 1, time.monotonic() + wait)
+                        if failures:
+                            log.debug("incident %s: %s failed again; next try in %.0fs", *key, wait)
+                        elif isinstance(exc, SlackApiError):
+                            log.warning(
+                                "incident %s: %s refused by Slack in %s (%s); retrying with a backoff",
+                                *key, incident.channel, exc.response.get("error"),
+                            )
+                        else:
+                            log.warning("incident %s: %s failed; retrying with a backoff", *key, exc_info=True)
+                    else:
+                        if self._failing.pop(key, None) is not None:
+                            log.info("incident %s: %s done after retries", *key)
+            self._failing = {key: state for key, state in self._failing.items() if key[0] in active}
 
     async def _parent(self, incident: Incident) -> tuple[str, list[dict]]:
         ack = await self.store.ack_of(incident.id)

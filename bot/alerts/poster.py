@@ -2,10 +2,17 @@
 
 Slack allows about one `chat.postMessage` per second per channel. Each channel gets a
 FIFO queue and one worker; before each post the worker reserves the channel's slot in
-the state store, so replicas sharing Redis keep the pace together. A transient failure
-(rate limit, Slack 5xx, network) keeps the message at the head of the queue and retries
-with a capped backoff; a permanent one (no such channel, bad blocks) is raised to the
-caller, who keeps the incident pending and tries again on a later poll.
+the state store, so replicas sharing Redis keep the pace together.
+
+Failures, by what can fix them:
+- transient (rate limit, Slack 5xx, network): the message stays at the head of the queue
+  and is retried with a backoff capped at 30 s;
+- the channel or the token is unusable (bot not in the channel, channel gone, token
+  revoked): only a person can fix that, so the message stays queued and is retried with a
+  backoff doubling up to 5 minutes; one WARNING names the channel and Slack's error code,
+  and one INFO says when posting works again — never a log line per attempt;
+- the message itself is refused (bad blocks, too long): retrying cannot help, so it is
+  raised to the caller.
 """
 
 from __future__ import annotations
@@ -26,8 +33,29 @@ log = logging.getLogger("bot.alerts.poster")
 
 POST_INTERVAL_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 30.0
+BLOCKED_BACKOFF_SECONDS = 5.0
+MAX_BLOCKED_BACKOFF_SECONDS = 300.0
 _TRANSIENT_ERRORS = frozenset(
     {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout", "team_added_to_org"}
+)
+# Slack's answers about the message itself; every other refusal is about the channel or the token.
+_MESSAGE_ERRORS = frozenset(
+    {
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "msg_too_long",
+        "no_text",
+        "too_many_attachments",
+        "invalid_attachments",
+        "invalid_arguments",
+        "invalid_form_data",
+        "invalid_json",
+        "json_not_object",
+        "invalid_metadata_format",
+        "invalid_metadata_schema",
+        "metadata_too_large",
+        "markdown_text_conflict",
+    }
 )
 
 
@@ -36,6 +64,15 @@ def is_transient(error: BaseException) -> bool:
         status = getattr(error.response, "status_code", 200)
         return status == 429 or status >= 500 or error.response.get("error") in _TRANSIENT_ERRORS
     return isinstance(error, aiohttp.ClientError | TimeoutError | ConnectionError)
+
+
+def blocks_channel(error: BaseException) -> bool:
+    """A refusal that holds for every message to the channel until someone fixes the channel or token."""
+    return (
+        isinstance(error, SlackApiError)
+        and not is_transient(error)
+        and error.response.get("error") not in _MESSAGE_ERRORS
+    )
 
 
 @dataclass
@@ -55,13 +92,19 @@ class Poster:
         *,
         interval: float = POST_INTERVAL_SECONDS,
         max_backoff: float = MAX_BACKOFF_SECONDS,
+        blocked_backoff: float = BLOCKED_BACKOFF_SECONDS,
+        max_blocked_backoff: float = MAX_BLOCKED_BACKOFF_SECONDS,
     ) -> None:
         self.client = client
         self.store = store
         self.interval = interval
         self.max_backoff = max_backoff
+        self.blocked_backoff = blocked_backoff
+        self.max_blocked_backoff = max_blocked_backoff
         self._queues: dict[str, asyncio.Queue[_Post]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
+        # Channel → Slack's error code, while posts there are held; what was logged already.
+        self.blocked: dict[str, str] = {}
 
     async def post(
         self, channel: str, text: str, blocks: list[dict[str, Any]], *, thread_ts: str | None = None
@@ -102,6 +145,7 @@ class Poster:
 
     async def _send(self, item: _Post) -> str:
         backoff = self.interval
+        held = self.blocked_backoff
         while True:
             await self._wait_for_slot(item.channel)
             try:
@@ -113,13 +157,34 @@ class Poster:
                     unfurl_links=False,
                     unfurl_media=False,
                 )
-                return str(response["ts"])
             except Exception as exc:
+                if blocks_channel(exc):
+                    self._held(item.channel, _reason(exc))
+                    await asyncio.sleep(held)
+                    held = min(held * 2, self.max_blocked_backoff)
+                    continue
                 if not is_transient(exc):
                     raise
                 log.warning("alert post to %s failed (%s); retrying in %.1fs", item.channel, _reason(exc), backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self.max_backoff)
+                continue
+            if self.blocked.pop(item.channel, None) is not None:
+                log.info("alert posts to %s work again; the held messages follow", item.channel)
+            return str(response["ts"])
+
+    def _held(self, channel: str, error: str) -> None:
+        """Log a blocked channel once per cause, not once per attempt."""
+        if self.blocked.get(channel) == error:
+            log.debug("alert post to %s still refused (%s)", channel, error)
+            return
+        self.blocked[channel] = error
+        log.warning(
+            "alert posts to %s are held: Slack answers %s; retrying with a backoff up to %gs, nothing is dropped",
+            channel,
+            error,
+            self.max_blocked_backoff,
+        )
 
     async def close(self) -> None:
         for task in self._workers.values():

@@ -25,9 +25,9 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alerts.diagnose import uplink_states
-from bot.alerts.incidents import IncidentDesk
+from bot.alerts.incidents import MAX_RETRY_SECONDS, RETRY_SECONDS, IncidentDesk
 from bot.alerts.poller import Poller, PollResult
-from bot.alerts.poster import POST_INTERVAL_SECONDS, Poster
+from bot.alerts.poster import BLOCKED_BACKOFF_SECONDS, MAX_BLOCKED_BACKOFF_SECONDS, POST_INTERVAL_SECONDS, Poster
 from bot.alerts.render import join, uplink_lines, when
 from bot.alerts.state import StateStore
 from bot.alerts.webhook import WEBHOOK_PATH, WebhookAlert, changed_by, changed_labels, touches_vpn, webhook_handler
@@ -54,6 +54,10 @@ class AlertConfig:
     webhook_secret: SecretStr | None = None
     lease_seconds: float = DEFAULT_LEASE_SECONDS
     post_interval: float = POST_INTERVAL_SECONDS
+    blocked_backoff: float = BLOCKED_BACKOFF_SECONDS
+    max_blocked_backoff: float = MAX_BLOCKED_BACKOFF_SECONDS
+    retry_seconds: float = RETRY_SECONDS
+    max_retry_seconds: float = MAX_RETRY_SECONDS
 
 
 class AlertService:
@@ -71,9 +75,23 @@ class AlertService:
         self.dashboard = dashboard
         self.store = store
         self.owner = owner or uuid.uuid4().hex
-        self.poster = Poster(slack, store, interval=config.post_interval)
+        self.poster = Poster(
+            slack,
+            store,
+            interval=config.post_interval,
+            blocked_backoff=config.blocked_backoff,
+            max_blocked_backoff=config.max_blocked_backoff,
+        )
         self.desk = IncidentDesk(
-            store, self.poster, dashboard, channel=config.channel, lang=config.lang, demo=config.demo, clock=clock
+            store,
+            self.poster,
+            dashboard,
+            channel=config.channel,
+            lang=config.lang,
+            demo=config.demo,
+            clock=clock,
+            retry_seconds=config.retry_seconds,
+            max_retry_seconds=config.max_retry_seconds,
         )
         self.poller = Poller(dashboard, store, self.desk, hold=config.hold_polls, clock=clock)
         self.leader = False
