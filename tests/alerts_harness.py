@@ -189,6 +189,7 @@ async def alert_rig(
     *,
     data: DemoData | None = None,
     start: bool = True,
+    clock: Callable[[], float] = time.time,
     **config: Any,
 ) -> AsyncIterator[AlertRig]:
     """One AlertService per store (stores may share a backend), all served by one web app."""
@@ -205,7 +206,7 @@ async def alert_rig(
             DASHBOARD_KEY, base_url=dashboard.base_url, session=session, rps=200, failure_backoff=0.01
         )
         slack_client = web_client(settings, session)
-        service = AlertService(alert_config(**config), dashboard=client, slack=slack_client, store=store)
+        service = AlertService(alert_config(**config), dashboard=client, slack=slack_client, store=store, clock=clock)
         services.append(service)
     services[0].attach(bolt_app)
     runner = web.AppRunner(create_web_app(settings, [slack_routes(bolt_app), services[0].route]), access_log=None)

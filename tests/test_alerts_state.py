@@ -13,7 +13,7 @@ from bot.alerts.models import Ack, Incident, IncidentPeer, Mute, Track
 from bot.alerts.poller import advance
 from bot.alerts.state import StateUrlError, open_state
 from bot.alerts.state.base import StateStore
-from bot.alerts.state.redis_store import RedisStore
+from bot.alerts.state.redis_store import SETTLED_TTL_SECONDS, RedisStore
 from bot.alerts.state.sqlite_store import SqliteStore
 from tests.alerts_harness import alert_rig, texts
 from tests.redis_server import redis_server  # noqa: F401  (the session fixture)
@@ -182,3 +182,89 @@ async def test_two_pollers_on_redis_only_one_posts(redis_server):  # noqa: F811
     finally:
         for s in stores:
             await s.close()
+
+
+DAY = 86400.0
+
+
+def _aged(now: float) -> dict[str, Incident]:
+    """Incidents of several ages and states, as a month of alerting leaves them."""
+
+    def settled(resolved_days_ago: float, posted: bool = True) -> Incident:
+        resolved = now - resolved_days_ago * DAY
+        peer = IncidentPeer(name="azure", down_since=resolved - 600, recovered_at=resolved, recovery_posted=posted)
+        return incident(
+            peers=[peer],
+            opened_at=resolved - 500,
+            ts="1700000000.000100",
+            resolved_at=resolved,
+            resolution_posted=posted,
+        )
+
+    return {
+        "old": settled(31),
+        "recent": settled(29),
+        "old_unposted": settled(45, posted=False),
+        "old_open": incident(peers=[IncidentPeer(name="azure", down_since=now - 40 * DAY)], opened_at=now - 40 * DAY),
+    }
+
+
+async def test_pruning_keeps_open_pending_and_recent_incidents(store):
+    now = 1_800_000_000.0
+    aged = _aged(now)
+    for item in aged.values():
+        await store.save_incident(item)
+    await store.prune_settled(now - 30 * DAY)
+    for name in ("recent", "old_unposted", "old_open"):
+        assert await store.incident(aged[name].id) is not None, name
+    assert {i.id for i in await store.active_incidents()} == {aged["old_unposted"].id, aged["old_open"].id}
+
+
+async def test_sqlite_forgets_incidents_settled_over_thirty_days_ago_with_their_acks(tmp_path):
+    now = 1_800_000_000.0
+    store = SqliteStore(tmp_path / "state.sqlite3")
+    aged = _aged(now)
+    for item in aged.values():
+        await store.save_incident(item)
+        await store.acknowledge(item.id, Ack(user="U1", at=item.opened_at))
+    assert await store.prune_settled(now - 30 * DAY) == 1
+    assert await store.incident(aged["old"].id) is None
+    assert await store.ack_of(aged["old"].id) is None
+    assert await store.ack_of(aged["recent"].id) is not None
+    assert await store.prune_settled(now - 30 * DAY) == 0
+    await store.close()
+    reopened = SqliteStore(tmp_path / "state.sqlite3")
+    assert await reopened.incident(aged["old"].id) is None, "gone from the file, not only from a cache"
+    assert await reopened.incident(aged["recent"].id) is not None
+    await reopened.close()
+
+
+async def test_redis_lets_settled_incidents_expire(redis_server):  # noqa: F811
+    store = RedisStore(redis_server.url, prefix=f"test:{uuid.uuid4().hex}:")
+    aged = _aged(time.time())
+    await store.save_incident(aged["old"])
+    await store.save_incident(aged["old_open"])
+    assert await store.prune_settled(time.time()) == 0
+    assert 0 < await store._redis.ttl(store._k(f"incident:{aged['old'].id}")) <= SETTLED_TTL_SECONDS
+    assert await store._redis.ttl(store._k(f"incident:{aged['old_open'].id}")) == -1, "open incidents never expire"
+    await store.close()
+
+
+async def test_the_leader_prunes_at_start_then_once_an_hour(tmp_path):
+    now = [time.time()]
+    store = SqliteStore(tmp_path / "state.sqlite3")
+    first = _aged(now[0])["old"]
+    await store.save_incident(first)
+    async with alert_rig([store], clock=lambda: now[0]) as rig:
+        service = rig.services[0]
+        await rig.wait_polls(service, 2)
+        assert await store.incident(first.id) is None, "pruned on the first poll"
+        second = _aged(now[0])["old"]
+        await store.save_incident(second)
+        now[0] += 3000
+        await rig.wait_polls(service, 3)
+        assert await store.incident(second.id) is not None, "not again within the hour"
+        now[0] += 700
+        await rig.wait_polls(service, 3)
+        assert await store.incident(second.id) is None
+    await store.close()

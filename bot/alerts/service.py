@@ -42,6 +42,8 @@ log = logging.getLogger("bot.alerts")
 ALERTS_CONTEXT_KEY = "vpn_alerts"
 DEFAULT_LEASE_SECONDS = 15.0
 DESK_RETRY_SECONDS = 5.0
+RETENTION_SECONDS = 30 * 24 * 3600.0
+PRUNE_EVERY_SECONDS = 3600.0
 
 
 @dataclass
@@ -58,6 +60,7 @@ class AlertConfig:
     max_blocked_backoff: float = MAX_BLOCKED_BACKOFF_SECONDS
     retry_seconds: float = RETRY_SECONDS
     max_retry_seconds: float = MAX_RETRY_SECONDS
+    retention_seconds: float = RETENTION_SECONDS
 
 
 class AlertService:
@@ -75,6 +78,7 @@ class AlertService:
         self.dashboard = dashboard
         self.store = store
         self.owner = owner or uuid.uuid4().hex
+        self.clock = clock
         self.poster = Poster(
             slack,
             store,
@@ -97,6 +101,7 @@ class AlertService:
         self.leader = False
         self.polls = 0
         self.last_poll: PollResult | None = None
+        self._pruned_at: float | None = None
         self._became_leader = asyncio.Event()
         self._desk_wanted = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -170,6 +175,22 @@ class AlertService:
             log.exception("alert poll failed")
             return
         self._desk_wanted.set()
+        await self._prune()
+
+    async def _prune(self) -> None:
+        """Once an hour, the leader forgets incidents settled longer ago than the retention period."""
+        now = self.clock()
+        if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY_SECONDS:
+            return
+        self._pruned_at = now
+        try:
+            removed = await self.store.prune_settled(now - self.config.retention_seconds)
+        except Exception:
+            log.exception("alert state: pruning old incidents failed")
+            return
+        if removed:
+            days = self.config.retention_seconds / 86400
+            log.info("alert state: forgot %d incident(s) resolved more than %g days ago", removed, days)
 
     async def _desk_loop(self) -> None:
         while True:

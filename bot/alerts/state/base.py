@@ -38,6 +38,10 @@ class StateStore(ABC):
     @abstractmethod
     async def save_incident(self, incident: Incident) -> None: ...
 
+    @abstractmethod
+    async def prune_settled(self, resolved_before: float) -> int:
+        """Forget settled incidents (and their acknowledgements) resolved before then; returns how many."""
+
     # Acknowledgements and mutes -----------------------------------------------------------
 
     @abstractmethod

@@ -87,6 +87,10 @@ class RedisStore(StateStore):
                 pipe.sadd(self._k("active"), incident.id)
             await pipe.execute()
 
+    async def prune_settled(self, resolved_before: float) -> int:
+        """Nothing to do: settled incidents and their acknowledgements expire on their own (SETTLED_TTL_SECONDS)."""
+        return 0
+
     # Acknowledgements and mutes -----------------------------------------------------------
 
     async def acknowledge(self, incident_id: str, ack: Ack) -> None:

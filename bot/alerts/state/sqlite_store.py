@@ -99,6 +99,21 @@ class SqliteStore(StateStore):
         )
         await self._run(lambda db: db.execute(sql, row))
 
+    async def prune_settled(self, resolved_before: float) -> int:
+        def prune(db: sqlite3.Connection) -> int:
+            ids = [
+                row[0]
+                for row in db.execute(
+                    "SELECT id FROM incidents WHERE active = 0 AND json_extract(data, '$.resolved_at') < ?",
+                    (resolved_before,),
+                )
+            ]
+            db.executemany("DELETE FROM acks WHERE incident_id = ?", [(i,) for i in ids])
+            db.executemany("DELETE FROM incidents WHERE id = ?", [(i,) for i in ids])
+            return len(ids)
+
+        return await self._run(lambda db: self._transaction(db, prune))
+
     # Acknowledgements and mutes -----------------------------------------------------------
 
     async def acknowledge(self, incident_id: str, ack: Ack) -> None:
