@@ -17,6 +17,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import metrics
 from bot.chat import Reply, ReplyKind, build_reply, help_reply, parse_request
 from bot.locale import ui
 from bot.render.blocks import SlackMessage, slack_message
@@ -157,8 +158,11 @@ async def answer_message(
     )
     message = slack_message(reply)
     answer: SlackMessage | None = message
+    pasted = reply
     if hook is not None:
         reply, answer = await hook(client, services, thread, user, source, reply, message)
+    if reply is pasted and reply.diagnosis is not None:  # a live lookup the hook ran counts itself
+        metrics.diagnosis(reply.diagnosis, "paste")
     if answer is not None:
         await post(client, thread, answer)
     await react(client, thread, WORKING_REACTION, remove=True)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import metrics
 from bot.chat import Reply, ReplyKind
 from bot.conversation import Thread, post
 from bot.dashboard.client import count_calls
@@ -76,6 +77,7 @@ async def look_up(service: LiveService, query: str, hours: float, lang: Lang) ->
     if isinstance(found, LookupMiss):
         reply = Reply(ReplyKind.NOTICE, lang, notices=(live_ui("unknown_peer", lang, query=query),))
         return LiveAnswer(reply, miss_message(found, lang), miss=found, calls=calls.count)
+    metrics.diagnosis(found.diagnosis, "live")
     reply = Reply(ReplyKind.DIAGNOSIS, lang, diagnosis=found.diagnosis)
     return LiveAnswer(reply, live_message(found), report=found, calls=calls.count)
 

@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import random
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -24,6 +25,7 @@ from multidict import CIMultiDictProxy
 from pydantic import SecretStr
 from yarl import URL
 
+from bot import metrics
 from bot.dashboard.cache import TTLCache
 from bot.dashboard.errors import DashboardError, Reason
 from bot.dashboard.models import (
@@ -237,6 +239,7 @@ class DashboardClient:
         while True:
             await self.limiter.acquire(self._rate_key)
             self._count()
+            sent = time.perf_counter()
             try:
                 async with self._http().get(
                     target,
@@ -247,6 +250,7 @@ class DashboardClient:
                 ) as resp:
                     status = resp.status
                     log.debug("dashboard GET %s%s -> %s", resp.url.host, resp.url.path, status)
+                    metrics.dashboard_call(target.path, status, time.perf_counter() - sent)
                     if status in REDIRECT_STATUSES and "Location" in resp.headers:
                         redirects += 1
                         if redirects > MAX_REDIRECTS:
@@ -288,6 +292,7 @@ class DashboardClient:
                         continue
                     raise error
             except (TimeoutError, aiohttp.ClientError) as exc:
+                metrics.dashboard_call(target.path, "error", time.perf_counter() - sent)
                 failure_tries += 1
                 if failure_tries >= self.max_failure_tries:
                     raise DashboardError(
