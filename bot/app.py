@@ -23,6 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.chat import parse_request
 from bot.conversation import apologise, new_correlation_id, thread_of
 from bot.dedupe import drop_repeats
+from bot.logs import current_correlation_id, request_context
 from bot.services import CONTEXT_KEY, Services
 from bot.settings import Settings
 from bot.slack_text import message_text
@@ -83,6 +84,7 @@ def create_app(
         await next()
         return resp
 
+    app.middleware(request_context)  # first, so every record about this request carries its fields
     app.middleware(provide_services)
     app.middleware(drop_repeats(shared.seen))
     app.error(_error_handler(shared))
@@ -96,7 +98,7 @@ def _error_handler(services: Services) -> Any:
         error: Exception, body: dict[str, Any], context: AsyncBoltContext, response: BoltResponse | None
     ) -> None:
         """Log the full error under a correlation id; tell the user only that id, in the thread."""
-        correlation_id = new_correlation_id()
+        correlation_id = current_correlation_id() or new_correlation_id()
         log.error(
             "unhandled error correlation_id=%s type=%s",
             correlation_id,

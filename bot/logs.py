@@ -83,13 +83,16 @@ def current_correlation_id() -> str | None:
     return fields.get("correlation_id") if fields else None
 
 
-async def request_context(context: Any, next: Callable[[], Awaitable[Any]]) -> Any:
-    """Bolt middleware: a fresh correlation id, the team and the channel for the request's records."""
-    token = bind_request(new_correlation_id(), context.team_id, context.channel_id)
-    try:
-        return await next()
-    finally:
-        unbind_request(token)
+async def request_context(context: Any, resp: Any, next: Callable[[], Awaitable[None]]) -> Any:
+    """Bolt middleware: a fresh correlation id, the team and the channel for the request's records.
+
+    Bolt runs its global middleware one after the other and then the listeners, all in the
+    task that handles the request; the fields bound here last for the rest of that task and
+    for the listener tasks it starts, and go away with it.
+    """
+    bind_request(new_correlation_id(), context.team_id, context.channel_id)
+    await next()
+    return resp
 
 
 class JsonFormatter(logging.Formatter):

@@ -99,19 +99,26 @@ def test_a_json_message_is_merged_not_nested(stream: io.StringIO) -> None:
 
 async def test_bolt_middleware_binds_a_fresh_id_per_request_and_tasks_inherit_it() -> None:
     seen: list[str | None] = []
+    response = object()
 
     async def listener() -> None:
-        async def later() -> None:
-            seen.append(current_correlation_id())
-
-        await asyncio.create_task(later())
         seen.append(current_correlation_id())
 
-    context = SimpleNamespace(team_id="T1", channel_id="C1")
-    await request_context(context, listener)
-    await request_context(context, listener)
+    async def next_middleware() -> None:
+        return None
+
+    async def one_request() -> None:
+        """What Bolt does in the task handling one request: global middleware, then the listener task."""
+        assert await request_context(SimpleNamespace(team_id="T1", channel_id="C1"), response, next_middleware) is (
+            response
+        )
+        await asyncio.create_task(listener())
+        seen.append(current_correlation_id())
+
+    await asyncio.create_task(one_request())
+    await asyncio.create_task(one_request())
     assert None not in seen and seen[0] == seen[1] and seen[2] == seen[3] and seen[0] != seen[2]
-    assert current_correlation_id() is None
+    assert current_correlation_id() is None  # nothing leaks out of the request's task
 
 
 def test_configure_logging_installs_one_masked_handler_on_the_root() -> None:
