@@ -13,9 +13,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.conversation import Thread, answer_message
-from bot.slack_text import message_text
-from handlers.common import services_of
+from handlers.common import answer_event
 
 
 async def is_direct_message(event: dict[str, Any]) -> bool:
@@ -27,13 +25,7 @@ async def not_a_file_share(event: dict[str, Any]) -> bool:
 
 
 async def on_direct_message(event: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext) -> None:
-    await answer_message(
-        client,
-        services_of(context),
-        thread=Thread.of(str(event["channel"]), event),
-        user=event.get("user"),
-        text=message_text(event, context.bot_user_id),
-    )
+    await answer_event(event, client, context)
 
 
 async def ignore_other_messages() -> None:

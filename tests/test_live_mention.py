@@ -11,7 +11,7 @@ import pytest
 
 from bot.dashboard.emulator import Fault
 from tests.live_helpers import PSKS, LiveHarness, all_text, audit_records, blocks_of, button_payload, live_bot
-from tests.slack_helpers import CHANNEL, USER, mention_body
+from tests.slack_helpers import CHANNEL, USER, mention_body, message_body
 from tests.test_slack_events import PSK_TEXT
 
 DEMO = "Demo organisation"
@@ -142,3 +142,13 @@ async def test_mentions_leak_no_psk(live: LiveHarness, caplog) -> None:
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "ikev2-unsupported-firmware" in sent and "peer-unresponsive" in sent
     assert not any(psk in sent or psk in logged for psk in PSKS)
+
+
+async def test_direct_message_naming_a_peer_gets_the_live_lookup(live: LiveHarness) -> None:
+    body = message_body("how is frankfurt-aws doing?", channel="D777")
+    status, _ = await live.bot.send_event(body)
+    assert status == 200
+    (reply,) = await live.bot.replies(thread_ts=body["event"]["ts"])
+    assert reply["channel"] == "D777"
+    assert reply["metadata"]["event_payload"]["live_peer"] == "frankfurt-aws"
+    assert "tunnel-established" in reply["metadata"]["event_payload"]["finding_ids"]
