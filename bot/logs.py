@@ -20,6 +20,8 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from pydantic import BaseModel, SecretStr
+
 LogFormat = Literal["json", "text"]
 
 _TOKEN = re.compile(r"\b(xox[abposer]|xapp)-[A-Za-z0-9-]+")
@@ -58,6 +60,12 @@ class RedactTokens(logging.Filter):
         if masked != message:
             record.msg, record.args = masked, None
         return True
+
+
+def secret_values(settings: BaseModel) -> list[str]:
+    """The value of every `SecretStr` setting, for the masker."""
+    values = (getattr(settings, name) for name in type(settings).model_fields)
+    return [v.get_secret_value() for v in values if isinstance(v, SecretStr)]
 
 
 def new_correlation_id() -> str:

@@ -33,6 +33,9 @@ class Settings(DashboardSettings):
     port: int = Field(default=3000, ge=0, le=65535)
     bind_address: str = Field(default="127.0.0.1", description="0.0.0.0 inside a container")
     log_level: str = "INFO"
+    log_format: Literal["json", "text"] = Field(
+        default="json", description="Log line format: json (one object per line) or text; the shell always logs text"
+    )
 
     vpn_doctor_lang: Lang = "en"
     vpn_doctor_max_file_bytes: int = Field(

@@ -20,8 +20,10 @@ from bot.logs import (
     configure_logging,
     current_correlation_id,
     request_context,
+    secret_values,
     unbind_request,
 )
+from bot.settings import Settings
 
 SECRET = "meraki-key-0123456789abcdef"
 
@@ -133,3 +135,10 @@ def test_configure_logging_installs_one_masked_handler_on_the_root() -> None:
     finally:
         root.handlers[:] = saved
         root.setLevel(level)
+
+
+def test_every_secret_setting_is_handed_to_the_masker() -> None:
+    settings = Settings(
+        _env_file=None, slack_bot_token="xoxb-a-b-c", slack_signing_secret="signing-0123", meraki_api_key=SECRET
+    )
+    assert sorted(secret_values(settings)) == sorted(["xoxb-a-b-c", "signing-0123", SECRET])
