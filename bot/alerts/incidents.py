@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 
 from slack_sdk.errors import SlackApiError
 
+from bot import metrics
 from bot.alerts.diagnose import diagnose_network, diagnosis_posts, uplink_states
 from bot.alerts.models import Ack, Incident, IncidentPeer, Mute, Track, peer_key
 from bot.alerts.poster import Poster
@@ -195,6 +196,7 @@ class IncidentDesk:
                 log.warning("incident %s: uplink status unavailable (%s)", incident.id, exc.reason)
         text, blocks = await self._parent(incident)
         ts = await self.poster.post(incident.channel, text, blocks)
+        metrics.alert_posted("grouped" if incident.grouped else "incident")
         await self._mutate(incident.id, lambda i: setattr(i, "ts", ts))
         log.info("incident %s posted to %s ts=%s", incident.id, incident.channel, ts)
 
@@ -206,6 +208,7 @@ class IncidentDesk:
                 continue
             text, blocks = recovery_message(incident, peer, self.lang)
             await self.poster.post(incident.channel, text, blocks, thread_ts=incident.ts)
+            metrics.alert_posted("recovery")
             incident = await self._mutate(incident.id, _recovery_posted(peer.name))
         if incident.resolved and not incident.resolution_posted:
             text, blocks = await self._parent(incident)
@@ -229,6 +232,8 @@ class IncidentDesk:
             title, blocks = note_message(text, [])
             await self.poster.post(incident.channel, title, blocks, thread_ts=incident.ts)
             return
+        for peer in result.peers:
+            metrics.diagnosis(peer.diagnosis, "alert")
         for text, blocks in diagnosis_posts(result, self.lang, again_by=again_by):
             await self.poster.post(incident.channel, text, blocks, thread_ts=incident.ts)
 
