@@ -51,7 +51,8 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
     bolt_app = create_app(settings, session=session, services=services)
     await services.start()
     routes = service_routes(settings)
-    alerts = await start_alerts(settings, bolt_app, routes, session)  # None unless VPN_DOCTOR_ALERT_CHANNEL is set
+    # None unless VPN_DOCTOR_ALERT_CHANNEL is set; alerts poll through the Services' Dashboard connection.
+    alerts = await start_alerts(settings, bolt_app, routes, session, services)
     checks: list[HealthCheck] = []
     socket_handler = None
     if settings.mode == "socket":

@@ -19,6 +19,7 @@ from bot.alerts import start_alerts
 from bot.alerts.poster import Poster
 from bot.alerts.state.sqlite_store import SqliteStore
 from bot.app import create_app, web_client
+from bot.services import Services
 from tests.alerts_harness import ALERT_CHANNEL, WEBHOOK_SECRET, alert_rig, english_leaks, texts, visible_texts
 from tests.slack_emulator import SlackEmulator
 from tests.slack_helpers import bot_settings
@@ -191,7 +192,7 @@ async def test_the_poster_keeps_one_post_per_second_per_channel_and_drops_nothin
     assert all(gap >= 0.95 for gap in gaps), gaps
 
 
-async def test_the_start_hook_is_off_without_a_channel_and_serves_the_demo_with_one(tmp_path, monkeypatch):
+async def test_the_start_hook_is_off_without_a_channel_and_shares_the_apps_dashboard_with_one(tmp_path, monkeypatch):
     monkeypatch.delenv("MERAKI_API_KEY", raising=False)
     slack = SlackEmulator()
     await slack.start()
@@ -199,8 +200,10 @@ async def test_the_start_hook_is_off_without_a_channel_and_serves_the_demo_with_
         async with aiohttp.ClientSession() as session:
             off = bot_settings(slack)
             routes: list = []
-            assert await start_alerts(off, create_app(off, session=session), routes, session) is None
-            assert routes == []
+            idle = Services(settings=off, session=session)
+            app_off = create_app(off, session=session, services=idle)
+            assert await start_alerts(off, app_off, routes, session, idle) is None
+            assert routes == [] and not idle.live.connected, "alerts off: nothing connected for them"
             on = bot_settings(
                 slack,
                 vpn_doctor_alert_channel=ALERT_CHANNEL,
@@ -208,16 +211,26 @@ async def test_the_start_hook_is_off_without_a_channel_and_serves_the_demo_with_
                 vpn_doctor_state=f"sqlite:///{tmp_path / 'hook.sqlite3'}",
                 meraki_webhook_secret=WEBHOOK_SECRET,
             )
-            running = await start_alerts(on, create_app(on, session=session), routes, session)
-            assert running is not None and len(routes) == 1
+            services = Services(settings=on, session=session)
+            await services.start()
             try:
-                # The demo organisation has peers down: alerts arrive, labelled as demo.
-                calls = await slack.wait_for(
-                    "chat.postMessage", 1, where=lambda c: c.get("channel") == ALERT_CHANNEL, timeout=15
-                )
-                assert "Demo organisation" in texts(calls[0])
+                live = await services.live.service()
+                app = create_app(on, session=session, services=services)
+                running = await start_alerts(on, app, routes, session, services)
+                assert running is not None and len(routes) == 1
+                assert running.service.dashboard is live.client, "/vpn and alerts share one client and rate budget"
+                assert running.service.config.demo == live.demo is True
+                try:
+                    # The demo organisation has peers down: alerts arrive, labelled as demo.
+                    calls = await slack.wait_for(
+                        "chat.postMessage", 1, where=lambda c: c.get("channel") == ALERT_CHANNEL, timeout=15
+                    )
+                    assert "Demo organisation" in texts(calls[0])
+                finally:
+                    await running.stop()
+                assert await live.client.peers(), "stopping alerts leaves the shared connection open"
             finally:
-                await running.stop()
+                await services.aclose()
     finally:
         await slack.stop()
 

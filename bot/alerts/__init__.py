@@ -1,12 +1,13 @@
 """Channel alerts: poll VPN statuses, post one message per incident, diagnose in its thread.
 
 `start_alerts` is the single start-up hook the server calls; it does nothing unless
-VPN_DOCTOR_ALERT_CHANNEL is set.
+VPN_DOCTOR_ALERT_CHANNEL is set. Alerts use the app's shared Dashboard connection
+(`Services.live`), so `/vpn` lookups and polling draw on one request budget and, without
+MERAKI_API_KEY, read the same demo organisation.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from dataclasses import dataclass
 
@@ -14,7 +15,8 @@ import aiohttp
 from slack_bolt.async_app import AsyncApp
 
 from bot.alerts.service import AlertConfig, AlertService
-from bot.alerts.state import open_state
+from bot.alerts.state import StateStore, open_state
+from bot.services import Services
 from bot.settings import Settings
 from bot.web import RouteSetup
 
@@ -24,43 +26,43 @@ log = logging.getLogger("bot.alerts")
 @dataclass
 class RunningAlerts:
     service: AlertService
-    resources: contextlib.AsyncExitStack
+    store: StateStore
 
     async def stop(self) -> None:
+        """Stop polling and close the state store; the Dashboard connection belongs to Services."""
         await self.service.stop()
-        await self.resources.aclose()
+        await self.store.close()
 
 
 async def start_alerts(
-    settings: Settings, bolt_app: AsyncApp, routes: list[RouteSetup], session: aiohttp.ClientSession
+    settings: Settings,
+    bolt_app: AsyncApp,
+    routes: list[RouteSetup],
+    session: aiohttp.ClientSession,
+    services: Services,
 ) -> RunningAlerts | None:
     """Start polling (when this replica holds the lease), add the webhook route and the button context."""
     if not settings.vpn_doctor_alert_channel:
         return None
     from bot.app import web_client
-    from bot.dashboard import DashboardSettings, open_dashboard
 
-    resources = contextlib.AsyncExitStack()
+    live = await services.live.service()
+    store = open_state(settings.vpn_doctor_state)
     try:
-        connection = await resources.enter_async_context(open_dashboard(DashboardSettings()))
-        store = open_state(settings.vpn_doctor_state)
-        resources.push_async_callback(store.close)
         config = AlertConfig(
             channel=settings.vpn_doctor_alert_channel,
             poll_seconds=settings.vpn_doctor_poll_seconds,
             hold_polls=settings.vpn_doctor_alert_hold_polls,
             lang=settings.vpn_doctor_lang,
-            demo=connection.demo,
+            demo=live.demo,
             webhook_secret=settings.meraki_webhook_secret,
         )
-        service = AlertService(
-            config, dashboard=connection.client, slack=web_client(settings, session), store=store
-        )
+        service = AlertService(config, dashboard=live.client, slack=web_client(settings, session), store=store)
         service.attach(bolt_app)
         routes.append(service.route)
         await service.start()
     except BaseException:
-        await resources.aclose()
+        await store.close()
         raise
     log.info(
         "alerts on: channel %s, poll every %.0fs, hold %d polls, state %s",
@@ -69,7 +71,7 @@ async def start_alerts(
         config.hold_polls,
         settings.vpn_doctor_state.split("://", 1)[0],
     )
-    return RunningAlerts(service, resources)
+    return RunningAlerts(service, store)
 
 
 __all__ = ["AlertConfig", "AlertService", "RunningAlerts", "start_alerts"]
