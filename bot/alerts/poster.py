@@ -44,6 +44,7 @@ _MESSAGE_ERRORS = frozenset(
         "invalid_blocks",
         "invalid_blocks_format",
         "msg_too_long",
+        "msg_blocks_too_long",
         "no_text",
         "too_many_attachments",
         "invalid_attachments",
