@@ -18,7 +18,6 @@ Failures, by what can fix them:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +27,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alerts.state import StateStore
+from bot.alerts.tasks import cancel_all
 
 log = logging.getLogger("bot.alerts.poster")
 
@@ -188,11 +188,7 @@ class Poster:
         )
 
     async def close(self) -> None:
-        for task in self._workers.values():
-            task.cancel()
-        for task in self._workers.values():
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_all(self._workers.values())
         self._workers.clear()
         self._queues.clear()
 

@@ -30,6 +30,7 @@ from bot.alerts.poller import Poller, PollResult
 from bot.alerts.poster import BLOCKED_BACKOFF_SECONDS, MAX_BLOCKED_BACKOFF_SECONDS, POST_INTERVAL_SECONDS, Poster
 from bot.alerts.render import join, uplink_lines, when
 from bot.alerts.state import StateStore
+from bot.alerts.tasks import cancel_all
 from bot.alerts.webhook import WEBHOOK_PATH, WebhookAlert, changed_by, changed_labels, touches_vpn, webhook_handler
 from bot.dashboard.client import DashboardClient
 from bot.dashboard.errors import DashboardError
@@ -118,11 +119,7 @@ class AlertService:
 
     async def stop(self, *, release: bool = True) -> None:
         """Stop polling and posting; `release=False` leaves the lease to expire (as a crash would)."""
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_all(self._tasks)
         self._tasks = []
         await self.poster.close()
         if release and self.leader:
