@@ -233,7 +233,7 @@ def _analyse(extraction: Extraction, lang: Lang, info: InputInfo) -> Diagnosis:
             connections=sorted(a.conns),
             ike_version=a.ike_version,
             dialect="/".join(sorted(a.dialects - {"text"})) or None,
-            last_seen=_when(a.last_ts),
+            last_seen=_when(a.last_ts, a.last_ts_kind),
         )
         for a in analyses
         if a.key != "?" or a.state is not PeerState.UNKNOWN
@@ -254,9 +254,14 @@ def _analyse(extraction: Extraction, lang: Lang, info: InputInfo) -> Diagnosis:
     )
 
 
-def _when(ts: float | None) -> str | None:
-    if ts is None or ts < 86_400 * 366:
+def _when(ts: float | None, kind: str | None) -> str | None:
+    """ISO time for absolute stamps; year-less syslog times keep their own shape, clock times too."""
+    if ts is None:
         return None
+    if kind == "syslog":
+        return datetime.fromtimestamp(ts, UTC).strftime("%b %d %H:%M:%S")
+    if kind == "clock":
+        return datetime.fromtimestamp(ts, UTC).strftime("%H:%M:%S")
     return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
 
 

@@ -55,6 +55,7 @@ class PeerAnalysis:
     conns: set[str] = field(default_factory=set)
     ike_version: int | None = None
     last_ts: float | None = None
+    last_ts_kind: str | None = None
     remote_subnets: list[str] = field(default_factory=list)
     peer_side: bool = False
     dialects: set[str] = field(default_factory=set)
@@ -148,7 +149,7 @@ class PeerTimeline:
         if conn:
             out.conns.add(conn)
         if e.ts is not None:
-            out.last_ts = e.ts
+            out.last_ts, out.last_ts_kind = e.ts, e.parsed.ts_kind
         if "ikev1" in e.tags:
             out.ike_version = 1
         elif "ikev2" in e.tags and out.ike_version is None:
