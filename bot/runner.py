@@ -1,7 +1,7 @@
 """`vpn-doctor serve` / `python -m bot`: pick Socket Mode, HTTP mode or the local shell.
 
-- SLACK_BOT_TOKEN + SLACK_APP_TOKEN → Socket Mode (plus /healthz on PORT);
-- SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET → HTTP: POST /slack/events, GET /healthz on PORT;
+- SLACK_BOT_TOKEN + SLACK_APP_TOKEN → Socket Mode (plus /healthz, /readyz, /metrics on PORT);
+- SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET → HTTP: POST /slack/events, GET /healthz, /readyz, /metrics on PORT;
 - neither → the local shell, so `make run` works on a laptop without any Slack app.
 """
 
@@ -16,7 +16,8 @@ from collections.abc import Awaitable, Callable
 import aiohttp
 from aiohttp import web
 
-from bot.logs import configure_logging
+from bot import metrics
+from bot.logs import configure_logging, secret_values
 from bot.settings import Settings
 from bot.shell import ShellCommand, run_shell
 from bot.web import HealthCheck, RouteSetup, create_web_app, slack_routes
@@ -43,16 +44,22 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
     from bot.alerts import start_alerts
     from bot.app import create_app
     from bot.chat import warm_up
+    from bot.health import operations
     from bot.services import Services
 
     await asyncio.to_thread(warm_up)
-    session = aiohttp.ClientSession()
+    # The trace times every Slack Web API call made on the shared session (Bolt's clients copy it).
+    session = aiohttp.ClientSession(trace_configs=[metrics.slack_trace(settings.slack_api_url)])
     services = Services(settings=settings, session=session)
     bolt_app = create_app(settings, session=session, services=services)
     await services.start()
     routes = service_routes(settings)
     # None unless VPN_DOCTOR_ALERT_CHANNEL is set; alerts poll through the Services' Dashboard connection.
     alerts = await start_alerts(settings, bolt_app, routes, session, services)
+    state = alerts.store if alerts is not None else None
+    ops = await operations(bolt_app.client, services.live, state, settings.vpn_doctor_state.split("://", 1)[0])
+    routes.append(ops.route)  # GET /readyz and /metrics
+    metrics.started(settings.mode)
     checks: list[HealthCheck] = []
     socket_handler = None
     if settings.mode == "socket":
@@ -107,7 +114,8 @@ async def _serve_until_signalled(settings: Settings) -> None:
 
 def run_serve() -> int:
     settings = Settings()
-    configure_logging(settings.log_level)
+    log_format = "text" if settings.mode == "shell" else settings.log_format  # a person reads the shell's
+    configure_logging(settings.log_level, log_format, secrets=secret_values(settings))
     if settings.mode == "shell":
         return run_shell(settings, shell_commands(settings))
     asyncio.run(_serve_until_signalled(settings))
