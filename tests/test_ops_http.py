@@ -23,6 +23,7 @@ import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.dashboard.emulator import DashboardEmulator
+from tests.redis_server import RedisServer, redis_server  # noqa: F401  (the session fixture)
 from tests.slack_emulator import SlackEmulator
 from tests.slack_helpers import SIGNING_SECRET, mention_body, sign
 
@@ -221,3 +222,16 @@ async def test_readyz_checks_the_alert_state_store(tmp_path: Path) -> None:
         assert status == 503
         (reason,) = body["reasons"]
         assert reason.startswith("state: ") and "Error" in reason
+
+
+async def test_two_http_replicas_share_a_real_redis_and_are_ready(tmp_path: Path, redis_server: RedisServer) -> None:  # noqa: F811
+    env = {"VPN_DOCTOR_ALERT_CHANNEL": "C0ALERTS", "VPN_DOCTOR_POLL_SECONDS": "3600"}
+    env["VPN_DOCTOR_STATE"] = redis_server.url
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    async with bot_process(tmp_path / "a", **env) as first, bot_process(tmp_path / "b", **env) as second:
+        for bot in (first, second):
+            status, body = await bot.readyz()
+            assert status == 200, body
+            state = body["checks"]["state"]
+            assert state["ok"] and state["detail"].startswith("redis, "), state
