@@ -219,27 +219,29 @@ class PeerTimeline:
 
     def _on_p2_down(self, e: Event) -> None:
         self.p2_downs.append(e)
-        if e.groups.get("bytes_in") == "0" and e.groups.get("bytes_out") == "0" and not self._is_rekey(e):
+
+    def _infer_idle_children(self) -> None:
+        """A CHILD_SA that lived a while and closed having carried nothing: no traffic used the tunnel."""
+        for e in self.p2_downs:
+            if e.groups.get("bytes_in") != "0" or e.groups.get("bytes_out") != "0" or self._is_rekey(e):
+                continue
             born = self.child_up_ts.get(e.groups.get("cuid", ""))
             if born is None or e.ts is None or e.ts - born >= IDLE_CHILD_MIN_AGE:
                 self._claim("no-traffic-through-tunnel", e, 2, 0.6, Basis.INFERRED)
 
     def _is_rekey(self, e: Event) -> bool:
+        """A new CHILD_SA within seconds of this one closing (before or after) makes it a rekey."""
         if e.ts is None:
-            return any(
-                "rekey" in other.tags for other in self.p2_ups[-2:]
-            )
+            idx = self.events.index(e)
+            return any("rekey" in x.tags for x in self.events[max(idx - 3, 0) : idx + 4] if x.kind == "p2_up")
         return any(
-            other is not e and other.ts is not None and abs(other.ts - e.ts) <= REKEY_WINDOW
-            for other in self.p2_ups
+            other.ts is not None and abs(other.ts - e.ts) <= REKEY_WINDOW for other in self.p2_ups
         )
 
     def _on_fail(self, e: Event) -> None:
         sig = e.sig
         phase = sig.phase if sig.phase in (1, 2) else self._context_phase(e)
         finding = sig.finding or (sig.finding_by_phase or {}).get(phase)
-        if finding == "aggressive-mode" and e.groups.get("mode", "").lower() == "main":
-            finding = "aggressive-mode"
         self._claim(finding, e, phase, sig.confidence, Basis.OBSERVED)
         if phase == 1 and self.attempts:
             self._attempt(e).heard = self._attempt(e).heard or "heard" in e.tags
@@ -323,6 +325,7 @@ class PeerTimeline:
         self._infer_phase2()
         self._infer_interval()
         self._infer_uplink()
+        self._infer_idle_children()
         self._infer_state()
         self._drop_benign_stale()
         if self.p2_ups:
