@@ -97,10 +97,21 @@ def _socket_connected(handler: object) -> Callable[[], Awaitable[bool]]:
 
 
 async def _finish_in_flight() -> None:
-    """Listeners run as tasks after the ack; give them a moment to post their answers."""
-    pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    """Listeners run as tasks after the ack; give them a moment to post their answers.
+
+    A server's connection loop is not work in flight: ours ended with the runner, and any left
+    belong to the in-process demo Dashboard, idle on keep-alive connections until it is closed.
+    It is closed after this wait, so a `/vpn` still running can finish its lookups.
+    """
+    pending = [
+        t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not _serves_a_connection(t)
+    ]
     if pending:
         await asyncio.wait(pending, timeout=SHUTDOWN_GRACE_SECONDS)
+
+
+def _serves_a_connection(task: asyncio.Task[object]) -> bool:
+    return getattr(task.get_coro(), "cr_code", None) is web.RequestHandler.start.__code__
 
 
 async def _serve_until_signalled(settings: Settings) -> None:

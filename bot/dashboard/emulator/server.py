@@ -23,6 +23,7 @@ from bot.dashboard.emulator.faults import Fault
 API_PREFIX = "/api/v1"
 # Re-anchor the scripted event history at most this often so it stays "recent".
 ANCHOR_REFRESH = timedelta(hours=1)
+SHUTDOWN_SECONDS = 1.0
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -96,7 +97,8 @@ class DashboardEmulator:
         return app
 
     async def start(self) -> DashboardEmulator:
-        self._runner = web.AppRunner(self.app(), access_log=None)
+        # A local double has no request worth a minute's wait (aiohttp's default) when it closes.
+        self._runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=SHUTDOWN_SECONDS)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
