@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from bot.dashboard.settings import DashboardSettings
+from bot.dashboard.settings import DashboardSettings, blank_is_unset
 from knowledge.models import Lang
 
 Mode = Literal["socket", "http", "shell"]
@@ -63,9 +63,7 @@ class Settings(DashboardSettings):
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         """`SLACK_APP_TOKEN=` in an env file means "not set", not an empty token."""
-        if isinstance(value, str) and not value.strip():
-            return None
-        return value
+        return blank_is_unset(value)
 
     @field_validator("slack_api_url")
     @classmethod

@@ -6,10 +6,21 @@ a Dashboard connection without any Slack configuration present.
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_BASE_URL = "https://api.meraki.com/api/v1"
+
+
+def blank_is_unset(value: object) -> object:
+    """`NAME=` in an env file or a Compose/Helm template left empty means "not set", not "".
+
+    Shared with the Slack settings; each class names its own validator, since a subclass
+    validator with the same name would replace this one.
+    """
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
 
 
 class DashboardSettings(BaseSettings):
@@ -23,6 +34,11 @@ class DashboardSettings(BaseSettings):
     vpn_doctor_meraki_rps: float = Field(
         default=5.0, gt=0, description="requests per sliding second per organisation, bursts included"
     )
+
+    @field_validator("meraki_api_key", "meraki_org_id", mode="before")
+    @classmethod
+    def _blank_dashboard_value_is_unset(cls, value: object) -> object:
+        return blank_is_unset(value)
 
     @property
     def demo(self) -> bool:
