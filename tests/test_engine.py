@@ -179,3 +179,13 @@ def test_segment_order_defaults() -> None:
     d = diagnose_text("msg: phase1 negotiation failed.\nmsg: no suitable proposal found.")
     assert d.findings[0].id == "phase1-proposal-mismatch"
     assert segment_order([]) == "unknown"
+
+
+@pytest.mark.parametrize("line", [
+    "05:29:27 14[IKE] <lab|1> received no-proposal-chosen notify error",
+    "Jan 1 06:50:05 VPN msg: notification no proposal chosen received in unencrypted informational exchange",
+    "Jan 1 06:50:05 VPN msg: Notification No_Proposal-Chosen Received In Informational Exchange",
+    "Jan 1 06:50:05 VPN msg: NO SUITABLE PROPOSAL FOUND",
+])
+def test_notify_names_and_case_variants_are_tolerated(line: str) -> None:
+    assert ids(line) == ["phase1-proposal-mismatch"]
