@@ -6,16 +6,26 @@ Slack re-sends an event it thinks was lost (`X-Slack-Retry-Num`, Socket Mode
 `ts`, so that pair is the key. A repeat is acknowledged with 200 (a non-2xx answer
 would make Slack retry again) and goes no further. A retry whose first copy never
 reached us is the first one we see, so it is answered.
+
+With several HTTP replicas a re-delivery can reach another replica than the first copy,
+so the record of answered messages must be shared: when VPN_DOCTOR_STATE names a Redis
+server (as the alerts do for the same reason), the first replica to `SET NX` the key
+answers. A Redis outage must not silence the bot, so a check Redis cannot answer falls
+back to this process's own record.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
+import redis.asyncio as redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
@@ -23,6 +33,11 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TTL_SECONDS = 3600.0
 DEFAULT_MAX_KEYS = 50_000
+SEEN_PREFIX = "vpn-doctor:seen:"
+# The check runs before Slack gets its acknowledgement (3 s), so Redis gets a short say.
+REDIS_TIMEOUT_SECONDS = 0.5
+# After Redis failed, later checks use the local record for this long before asking it again.
+REDIS_RETRY_SECONDS = 5.0
 _DEDUPED_EVENTS = frozenset({"app_mention", "message"})
 
 
@@ -31,9 +46,13 @@ class SeenStore(Protocol):
         """True for the first caller with this key within the TTL, False for every later one."""
         ...
 
+    async def aclose(self) -> None:
+        """Release connections, if any."""
+        ...
+
 
 class MemorySeenStore:
-    """Bounded TTL set for a single process (the bot runs as one replica)."""
+    """Bounded TTL set for a single process (one replica, or Redis unreachable)."""
 
     def __init__(
         self,
@@ -60,6 +79,74 @@ class MemorySeenStore:
             return False
         self._seen[key] = now + self._ttl
         return True
+
+    async def aclose(self) -> None:
+        self._seen.clear()
+
+
+class RedisSeenStore:
+    """The record shared by every replica: one `SET key 1 NX EX ttl` per message decides who answers.
+
+    Keys are `vpn-doctor:seen:<team>:<channel>:<ts>` and expire on their own. Every claim is
+    also noted locally, so repeats reaching this replica are still caught while Redis is away.
+    When Redis cannot answer, the local record decides (fail open: a possible second answer
+    beats none), one WARNING marks the outage and Redis is asked again after a few seconds.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        ttl_seconds: float = DEFAULT_TTL_SECONDS,
+        prefix: str = SEEN_PREFIX,
+        timeout: float = REDIS_TIMEOUT_SECONDS,
+        retry_seconds: float = REDIS_RETRY_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._redis = redis.from_url(
+            url,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry=Retry(NoBackoff(), 1),  # one quick retry for a pooled connection the server dropped
+        )
+        self._ttl = max(1, round(ttl_seconds))
+        self._prefix = prefix
+        self._timeout = timeout
+        self._retry_seconds = retry_seconds
+        self._clock = clock
+        self._local = MemorySeenStore(ttl_seconds, clock=clock)
+        self._down_until: float | None = None
+
+    async def claim(self, key: str) -> bool:
+        first_here = await self._local.claim(key)
+        if self._down_until is not None and self._clock() < self._down_until:
+            return first_here
+        try:
+            claimed = await asyncio.wait_for(
+                self._redis.set(self._prefix + key, 1, nx=True, ex=self._ttl), self._timeout * 2
+            )
+        except (redis.RedisError, OSError, TimeoutError) as exc:
+            if self._down_until is None:
+                log.warning(
+                    "the shared repeat filter (Redis) did not answer, checking repeats in this process only "
+                    "until it does: %s",
+                    type(exc).__name__,
+                )
+            self._down_until = self._clock() + self._retry_seconds
+            return first_here
+        if self._down_until is not None:
+            log.info("the shared repeat filter (Redis) answers again")
+            self._down_until = None
+        # Seen here already (say, while Redis was away): a repeat, though Redis had not heard of it.
+        return first_here and bool(claimed)
+
+    async def aclose(self) -> None:
+        await self._redis.aclose()
+
+
+def open_seen_store(redis_url: str | None) -> SeenStore:
+    """Redis when the replicas share one (VPN_DOCTOR_STATE=redis://…), else this process's memory."""
+    return RedisSeenStore(redis_url) if redis_url else MemorySeenStore()
 
 
 def message_key(body: Mapping[str, Any]) -> str | None:

@@ -18,7 +18,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.dedupe import MemorySeenStore, SeenStore
+from bot.dedupe import SeenStore, open_seen_store
 from bot.live import LiveService
 from bot.live_connection import LiveConnection
 from bot.settings import Settings
@@ -73,20 +73,23 @@ class UserLanguages:
 @dataclass
 class Services:
     settings: Settings
-    seen: SeenStore = field(default_factory=MemorySeenStore)
+    # The repeat filter; by default Redis when VPN_DOCTOR_STATE names one (replicas share it), else memory.
+    seen_store: InitVar[SeenStore | None] = None
     languages: UserLanguages = field(default_factory=UserLanguages)
     session: aiohttp.ClientSession | None = None
     _own_session: aiohttp.ClientSession | None = None
     # Live Dashboard lookups; tests pass a `live_service` aimed at their own Dashboard emulator.
     live_service: InitVar[LiveService | None] = None
     live: LiveConnection = field(init=False)
+    seen: SeenStore = field(init=False)
     # One worker: diagnosis is CPU-bound Python (threads would only contend for the GIL) and
     # keeping it off the event loop lets acknowledgements go out while a long log is read.
     _diagnosis_worker: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="diagnose")
     )
 
-    def __post_init__(self, live_service: LiveService | None) -> None:
+    def __post_init__(self, seen_store: SeenStore | None, live_service: LiveService | None) -> None:
+        self.seen = seen_store or open_seen_store(self.settings.shared_redis_url)
         self.live = LiveConnection(self.settings, service=live_service)
 
     async def start(self) -> None:
@@ -114,5 +117,6 @@ class Services:
     async def aclose(self) -> None:
         self._diagnosis_worker.shutdown(wait=False, cancel_futures=True)
         await self.live.aclose()
+        await self.seen.aclose()
         if self._own_session is not None and not self._own_session.closed:
             await self._own_session.close()
