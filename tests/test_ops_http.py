@@ -110,7 +110,7 @@ async def bot_process(tmp_path: Path, *, token: str | None = None, **env: str) -
         if process.returncode is None:
             process.terminate()
         try:
-            # Shutdown gives in-flight work up to 10 s; these tests check nothing after SIGTERM.
+            # An idle bot exits within a second of SIGTERM; these tests check nothing after it.
             await asyncio.wait_for(process.wait(), STOP_SECONDS)
         except TimeoutError:
             process.kill()

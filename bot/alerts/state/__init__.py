@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.alerts.state.base import StateStore
 from bot.alerts.state.sqlite_store import SqliteStore
+from bot.settings import REDIS_SCHEMES
 
 SQLITE_PREFIX = "sqlite:///"
 
@@ -19,7 +20,7 @@ def open_state(url: str) -> StateStore:
         if not path:
             raise StateUrlError("VPN_DOCTOR_STATE=sqlite:/// needs a file name, e.g. sqlite:///vpn-doctor-state.sqlite3")
         return SqliteStore(path)
-    if url.startswith(("redis://", "rediss://", "unix://")):
+    if url.startswith(REDIS_SCHEMES):
         from bot.alerts.state.redis_store import RedisStore
 
         return RedisStore(url)
