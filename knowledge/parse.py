@@ -3,6 +3,9 @@ daemon tags, charon's thread and connection prefixes, racoon's level, ASA's tag.
 
 What remains is the daemon's own message (the part the catalog's signatures describe), plus
 the facts the wrappers carried: a time stamp, the charon connection and IKE_SA id, an address.
+libreswan's pluto names the connection and a state number (`"conn" #3: `); only the connection is
+kept, because pluto numbers each Child SA / quick mode as a state of its own, and the timeline would
+otherwise read a child line as a new negotiation whose phase 1 never completed.
 Every pattern here is anchored and uses bounded repeats, so a hostile line costs linear time.
 """
 
@@ -53,6 +56,14 @@ _PROGRAM = re.compile(
 )
 _THREAD = re.compile(r"^\d{1,3}\[(?P<group>[A-Z]{2,4})\]\s{1,10}")
 _CONN = re.compile(r"^<(?:(?P<conn>[^|<>\s]{1,100})\|)?(?P<uid>\d{1,10})>\s{0,10}")
+# pluto: `[: ][ERROR: ]"conn"[[n] addr] #n: ` or `packet from addr:port: `; the leading ": " is what
+# remains of pluto's own `Mon dd hh:mm:ss.micro: ` time stamp once the time is taken.
+_PLUTO = re.compile(
+    rf'^(?::\s{{1,4}})?(?:ERROR:\s{{1,4}})?(?:"(?P<conn>[^"\s]{{1,100}})"(?:\[\d{{1,10}}\])?'
+    rf"(?:\s{{1,4}}(?P<instance>{_ADDR})(?::\d{{1,5}})?)?(?:\s{{1,4}}#\d{{1,10}})?"
+    rf"|packet from (?P<addr>{_ADDR}):\d{{1,5}}):\s{{0,10}}",
+    re.I,
+)
 _RACOON_ADDR = re.compile(rf"^\[(?P<addr>{_ADDR})\]\s{{0,10}}", re.I)
 _RACOON_LEVEL = re.compile(r"^(?:ERROR|WARNING|NOTIFY|INFO|DEBUG2?):\s{0,10}")
 _ASA_TAG = re.compile(r"^%(?:ASA|FTD|PIX)-\d-\d{6}:\s{0,10}", re.I)
@@ -70,7 +81,7 @@ class ParsedLine:
     conn: str | None = None
     uid: str | None = None
     addr: str | None = None
-    shape: str = "plain"  # dashboard, syslog, charon, racoon, asa, plain
+    shape: str = "plain"  # dashboard, syslog, charon, racoon, pluto, asa, plain
     peer_side: bool = False
 
 
@@ -177,8 +188,9 @@ def parse_line(text: str) -> ParsedLine:
         if m:
             line = line[m.end():]
             if out.shape == "plain":
-                out.shape = "racoon" if m["prog"].lower() == "racoon" else "charon"
-                out.peer_side = m["prog"].lower() != "racoon"
+                prog = m["prog"].lower()
+                out.shape = prog if prog in ("racoon", "pluto") else "charon"
+                out.peer_side = prog != "racoon"
     first = line[:1]
     if first.isdigit():
         m = _THREAD.match(line)
@@ -196,6 +208,14 @@ def parse_line(text: str) -> ParsedLine:
             if out.shape == "plain":
                 out.shape = "charon"
                 out.peer_side = not (out.conn or "").startswith("remote-peer-")
+    if first in ':"Ep' and out.conn is None:
+        m = _PLUTO.match(line)
+        if m:
+            out.conn, out.addr = m["conn"], m["addr"] or m["instance"]
+            line = line[m.end():]
+            first = line[:1]
+            if out.shape in ("plain", "charon"):
+                out.shape, out.peer_side = "pluto", True
     if first == "[":
         m = _RACOON_ADDR.match(line)
         if m:
