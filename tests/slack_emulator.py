@@ -6,6 +6,11 @@ with an integer `Retry-After`, file downloads that return an HTML sign-in page
 without the bearer token, and the three steps of `files.uploadV2`. It is as strict
 as Slack where our code could go wrong: wrong token, more than 50 blocks, section
 text over 3,000 characters, too much block text, posting where the bot is not a member.
+
+It also speaks Socket Mode: `apps.connections.open` (app-level token only) hands out a
+single-use `ws://…/link/?ticket=…` URL; the WebSocket there greets with `hello`, answers
+pings, carries the envelopes a test pushes and records each acknowledgement the app
+sends back as a `socket.ack` call (connections as `socket.connect`).
 """
 
 from __future__ import annotations
@@ -15,18 +20,20 @@ import contextlib
 import itertools
 import json
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 FIXTURES = Path(__file__).parent / "fixtures" / "slack"
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
 MAX_BLOCK_TEXT_TOTAL = 13_000
 SIGN_IN_PAGE = b"<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in to Slack</body></html>"
+APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
 
 
 def fixture(name: str) -> Any:
@@ -74,8 +81,12 @@ class SlackEmulator:
         bot_user_id: str = "W111",
         bot_id: str = "B111",
         team_id: str = "T111",
+        app_token: str = "xapp-1-A111-1111-emulatedapptoken",
+        app_id: str = "A111",
     ) -> None:
         self.token = token
+        self.app_token = app_token
+        self.app_id = app_id
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
         self.team_id = team_id
@@ -91,6 +102,10 @@ class SlackEmulator:
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
         self._changed = asyncio.Event()
+        self.sockets: list[web.WebSocketResponse] = []
+        self._tickets: set[str] = set()
+        self._connections_open = asyncio.Event()
+        self._connections_open.set()
         self._runner: web.AppRunner | None = None
         self.base_url = ""
 
@@ -103,6 +118,7 @@ class SlackEmulator:
         app.router.add_get("/files-pri/{team_file}/{name}", self._download)
         app.router.add_post("/upload/v1/{upload_id}", self._upload)
         app.router.add_post("/webhook/{hook}", self._webhook)
+        app.router.add_get("/link/", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -112,6 +128,8 @@ class SlackEmulator:
         return self.api_url
 
     async def stop(self) -> None:
+        self._connections_open.set()
+        await self.drop_sockets()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -207,8 +225,11 @@ class SlackEmulator:
         self._record(method, request.method, args, token)
         if token is None:
             return self._error("not_authed")
-        if token != self.token:
-            return self._error("invalid_auth")
+        expected = self.app_token if method in APP_TOKEN_METHODS else self.token
+        if token != expected:
+            return self._error("not_allowed_token_type" if token in (self.token, self.app_token) else "invalid_auth")
+        if method in APP_TOKEN_METHODS:
+            await self._connections_open.wait()
         scripted = self._scripted.get(method)
         if scripted:
             failure = scripted.pop(0)
@@ -398,3 +419,61 @@ class SlackEmulator:
         self.webhook_posts.append(body)
         self._record("response_url", "POST", body, None)
         return web.Response(text="ok")
+
+    # -- Socket Mode -----------------------------------------------------------------------------
+
+    @property
+    def open_sockets(self) -> list[web.WebSocketResponse]:
+        return [ws for ws in self.sockets if not ws.closed]
+
+    async def push(self, envelope: dict[str, Any]) -> float:
+        """Send an envelope over the newest open connection, as Slack does; returns when it left."""
+        live = self.open_sockets
+        if not live:
+            raise AssertionError("no Socket Mode connection is open")
+        await live[-1].send_json(envelope)
+        return time.perf_counter()
+
+    async def drop_sockets(self) -> int:
+        """Close every open connection from the server side (a Slack-side restart, say)."""
+        live = self.open_sockets
+        for ws in live:
+            await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server going away")
+        return len(live)
+
+    def hold_connections(self) -> None:
+        """Keep `apps.connections.open` waiting (recorded, not answered) until `release_connections`."""
+        self._connections_open.clear()
+
+    def release_connections(self) -> None:
+        self._connections_open.set()
+
+    def _m_apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        ticket = str(uuid.uuid4())
+        self._tickets.add(ticket)
+        ws_base = self.base_url.replace("http://", "ws://", 1)
+        return {"url": f"{ws_base}/link/?ticket={ticket}&app_id={self.app_id}"}
+
+    async def _socket(self, request: web.Request) -> web.StreamResponse:
+        ticket = request.query.get("ticket", "")
+        if ticket not in self._tickets:  # each URL from apps.connections.open works once
+            return web.Response(status=401, text="invalid ticket")
+        self._tickets.discard(ticket)
+        ws = web.WebSocketResponse(autoping=True)  # pings from the client get their pong
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        self._record("socket.connect", "GET", {"ticket": ticket}, None)
+        await ws.send_json({
+            "type": "hello",
+            "num_connections": len(self.open_sockets),
+            "debug_info": {"host": "applink-emulated", "approximate_connection_time": 18060},
+            "connection_info": {"app_id": self.app_id},
+        })
+        async for message in ws:
+            if message.type != WSMsgType.TEXT:
+                continue
+            with contextlib.suppress(ValueError):
+                body = json.loads(message.data)
+                if isinstance(body, dict) and "envelope_id" in body:
+                    self._record("socket.ack", "WS", body, None)
+        return ws
