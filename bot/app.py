@@ -53,6 +53,17 @@ def web_client(settings: Settings, session: aiohttp.ClientSession | None = None)
     )
 
 
+class _ExpectedClientWarning(logging.Filter):
+    """Bolt warns that SLACK_BOT_TOKEN from the environment is unused when a client is passed.
+
+    Passing our own client (Web API base URL, retry handlers, shared session) is deliberate, and
+    that client carries the same token, so the warning would only alarm operators at every start.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
 def create_app(
     settings: Settings,
     *,
@@ -71,6 +82,8 @@ def create_app(
     bolt_logger = logging.getLogger(BOLT_LOGGER)
     if bolt_logger.level == logging.NOTSET:
         bolt_logger.setLevel(logging.WARNING)
+    if not any(isinstance(f, _ExpectedClientWarning) for f in bolt_logger.filters):
+        bolt_logger.addFilter(_ExpectedClientWarning())
     shared = services or Services(settings=settings, session=session)
     app = AsyncApp(
         client=web_client(settings, session),
