@@ -46,7 +46,7 @@ LOG_FINDING_IDS = (
 )
 CONFIG_ONLY_IDS = ("ikev2-unsupported-firmware", "weak-crypto")
 NO_FINDINGS_DIR = "no-findings"
-DIALECTS = ("dashboard", "syslog", "api", "charon-mx", "strongswan", "asa", "paloalto", "text")
+DIALECTS = ("dashboard", "syslog", "api", "charon-mx", "strongswan", "libreswan", "asa", "paloalto", "text")
 KEYS = {
     "expect", "expect_any", "absent", "phase", "peer", "verdict", "states", "evidence_lines", "order", "note",
 }
