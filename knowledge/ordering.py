@@ -58,7 +58,7 @@ def segment_order(events: Sequence[Event]) -> Order:
             return "newest-first"
     if events and events[0].parsed.shape in ("dashboard", "api"):
         return "newest-first"
-    if events and events[0].parsed.shape in ("charon", "asa", "racoon"):
+    if events and events[0].parsed.shape in ("charon", "asa", "racoon", "pluto"):
         return "chronological"
     return "unknown"
 

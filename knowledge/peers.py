@@ -44,6 +44,7 @@ def assign_peers(events: Sequence[Event]) -> None:
                 uid_addr.setdefault((seg, uid), remote)
     # An address seen as "remote" is never treated as local, even if a peer-side log says so.
     local -= set(remote_counts) if len(local) > 1 else set()
+    _pair_lone_connection(events, conn_addr, local)
 
     for e in events:
         seg = e.segment
@@ -64,6 +65,27 @@ def assign_peers(events: Sequence[Event]) -> None:
         e.peer = peer
         e.key = peer or (f"conn:{conn}" if conn else "?")
     _fold_unknown(events)
+
+
+def _pair_lone_connection(events: Sequence[Event], conn_addr: dict[tuple[int, str], str], local: set[str]) -> None:
+    """One connection name and one peer address in a log, never on the same line: they are one peer.
+
+    libreswan names the MX only in `packet from addr:port:` lines and the connection only in
+    `"conn" #n:` lines; without this the two halves of one negotiation would read as two peers.
+    """
+    conns: dict[int, set[str]] = {}
+    addrs: dict[int, set[str]] = {}
+    for e in events:
+        conn = _conn_of(e)
+        if conn and (e.segment, conn) not in conn_addr:
+            conns.setdefault(e.segment, set()).add(conn)
+        addr = e.groups.get("remote") or e.groups.get("source_ip") or e.parsed.addr
+        if addr and addr not in local:
+            addrs.setdefault(e.segment, set()).add(addr)
+    for seg, names in conns.items():
+        found = addrs.get(seg, set())
+        if len(names) == 1 and len(found) == 1:
+            conn_addr[(seg, next(iter(names)))] = next(iter(found))
 
 
 def _fold_unknown(events: Sequence[Event]) -> None:

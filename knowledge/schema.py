@@ -34,7 +34,7 @@ EventKind = Literal[
     "info",  # a VPN line that carries no diagnosis by itself
 ]
 
-Dialect = Literal["racoon", "charon", "asa", "cloud", "text"]
+Dialect = Literal["racoon", "charon", "libreswan", "asa", "cloud", "text"]
 
 Tag = Literal[
     "heard",  # the line proves the peer answered or initiated
