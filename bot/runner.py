@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 from collections.abc import Awaitable, Callable
 
@@ -125,9 +126,11 @@ async def _serve_until_signalled(settings: Settings) -> None:
 
 def run_serve() -> int:
     settings = Settings()
-    log_format = "text" if settings.mode == "shell" else settings.log_format  # a person reads the shell's
-    configure_logging(settings.log_level, log_format, secrets=secret_values(settings))
     if settings.mode == "shell":
+        # A person reads the shell: its replies, not the service's INFO records, unless asked for them.
+        level = settings.log_level if "LOG_LEVEL" in os.environ else "WARNING"
+        configure_logging(level, "text", secrets=secret_values(settings))
         return run_shell(settings, shell_commands(settings))
+    configure_logging(settings.log_level, settings.log_format, secrets=secret_values(settings))
     asyncio.run(_serve_until_signalled(settings))
     return 0
