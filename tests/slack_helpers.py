@@ -169,9 +169,8 @@ def bot_settings(emulator: SlackEmulator, **overrides: Any) -> Settings:
 
 
 @asynccontextmanager
-async def running_bot(**overrides: Any) -> AsyncIterator[BotHarness]:
-    emulator = SlackEmulator()
-    await emulator.start()
+async def replica(emulator: SlackEmulator, http: aiohttp.ClientSession, **overrides: Any) -> AsyncIterator[BotHarness]:
+    """One bot: its own settings, Services, Bolt app and HTTP server on 127.0.0.1, like one pod."""
     session = aiohttp.ClientSession()
     settings = bot_settings(emulator, **overrides)
     services = Services(settings=settings, session=session)
@@ -180,15 +179,27 @@ async def running_bot(**overrides: Any) -> AsyncIterator[BotHarness]:
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     host, port = runner.addresses[0][:2]
-    client = aiohttp.ClientSession()
     try:
-        yield BotHarness(emulator, settings, f"http://{host}:{port}{SLACK_EVENTS_PATH}", client)
+        yield BotHarness(emulator, settings, f"http://{host}:{port}{SLACK_EVENTS_PATH}", http)
     finally:
-        await emulator.settle(quiet=0.05, timeout=2.0)
-        await client.close()
         await runner.cleanup()
         await services.aclose()
         await session.close()
+
+
+@asynccontextmanager
+async def running_bot(**overrides: Any) -> AsyncIterator[BotHarness]:
+    emulator = SlackEmulator()
+    await emulator.start()
+    client = aiohttp.ClientSession()
+    try:
+        async with replica(emulator, client, **overrides) as harness:
+            try:
+                yield harness
+            finally:
+                await emulator.settle(quiet=0.05, timeout=2.0)
+    finally:
+        await client.close()
         await emulator.stop()
 
 

@@ -18,16 +18,13 @@ from typing import Any
 import aiohttp
 import pytest
 import redis.asyncio as redis
-from aiohttp import web
 
-from bot.app import create_app
 from bot.dedupe import SEEN_PREFIX, MemorySeenStore, RedisSeenStore, message_key
 from bot.services import Services
 from bot.settings import Settings
-from bot.web import SLACK_EVENTS_PATH, create_web_app, slack_routes
 from tests.redis_server import RedisServer, free_port, redis_binary, redis_server  # noqa: F401  (the session fixture)
 from tests.slack_emulator import SlackEmulator
-from tests.slack_helpers import BotHarness, bot_settings, copy_body, mention_body, message_body, next_ts
+from tests.slack_helpers import BotHarness, copy_body, mention_body, message_body, next_ts, replica
 
 PASTE = (
     "Jan 10 10:00:01 Non-Meraki / Client VPN negotiation msg: IPsec-SA request for 203.0.113.10 queued "
@@ -36,25 +33,6 @@ PASTE = (
     "(side: 1, status 1).\n"
     "Jan 10 10:00:02 Non-Meraki / Client VPN negotiation msg: phase1 negotiation failed.\n"
 )
-
-
-@asynccontextmanager
-async def replica(emulator: SlackEmulator, http: aiohttp.ClientSession, **overrides: Any) -> AsyncIterator[BotHarness]:
-    """One replica: its own settings, Services, Bolt app and HTTP server, like one pod."""
-    session = aiohttp.ClientSession()
-    settings = bot_settings(emulator, **overrides)
-    services = Services(settings=settings, session=session)
-    bolt_app = create_app(settings, session=session, services=services)
-    runner = web.AppRunner(create_web_app(settings, [slack_routes(bolt_app)]), access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    host, port = runner.addresses[0][:2]
-    try:
-        yield BotHarness(emulator, settings, f"http://{host}:{port}{SLACK_EVENTS_PATH}", http)
-    finally:
-        await runner.cleanup()
-        await services.aclose()
-        await session.close()
 
 
 @asynccontextmanager
