@@ -44,7 +44,6 @@ _RENAMED_FACTS = {"ts_local": "local_ts", "ts_remote": "remote_ts"}
 class InputInfo:
     stats: ScanStats = field(default_factory=ScanStats)
     notes: list[tuple[str, dict[str, object]]] = field(default_factory=list)
-    from_json: bool = False
 
 
 @cache
@@ -94,7 +93,7 @@ def diagnose_events(events: Sequence[Mapping[str, Any]] | Mapping[str, Any], lan
     """Diagnose Dashboard API events (`GET /networks/{id}/events` or its `events` array)."""
     items = events.get("events", []) if isinstance(events, Mapping) else events
     matcher = _matcher()
-    info = InputInfo(from_json=True)
+    info = InputInfo()
     locator = _JsonLocator(source_text) if source_text else None
     rows: list[tuple[int, str, frozenset[int] | None]] = []
     for index, item in enumerate(items if isinstance(items, Sequence) else [], start=1):
@@ -109,12 +108,7 @@ def diagnose_events(events: Sequence[Mapping[str, Any]] | Mapping[str, Any], lan
         line_no = locator.find(msg) if locator else index
         rows.append((line_no, f"{stamp} msg: {msg}".strip(), None))
     info.stats.lines = len(items) if isinstance(items, Sequence) else 0
-    extraction = extract(rows, matcher)
-    for e in extraction.events:
-        if e.parsed.ts is None:
-            continue
-        e.parsed.shape = "api"
-    return _analyse(extraction, lang, info)
+    return _analyse(extract(rows, matcher), lang, info)
 
 
 # --- internals -------------------------------------------------------------------------------

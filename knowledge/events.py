@@ -40,7 +40,6 @@ class Event:
 class Extraction:
     events: list[Event] = field(default_factory=list)
     vendor_text: list[str] = field(default_factory=list)
-    shapes: list[str] = field(default_factory=list)
 
 
 def evidence_text(raw: str) -> str:
@@ -64,7 +63,6 @@ def extract(lines: Iterable[tuple[int, str, frozenset[int] | None]], matcher: Ma
         if parsed.shape != last_shape:
             segment += 1
             last_shape = parsed.shape
-            out.shapes.append(parsed.shape)
         out.events.append(Event(no, evidence_text(text), found.sig, found.groups, parsed, segment))
         if found.sig.dialect == "text":
             out.vendor_text.append(text[:500])

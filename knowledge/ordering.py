@@ -56,7 +56,7 @@ def segment_order(events: Sequence[Event]) -> Order:
             return "chronological"
         if vote < 0:
             return "newest-first"
-    if events and events[0].parsed.shape in ("dashboard", "api"):
+    if events and events[0].parsed.shape == "dashboard":
         return "newest-first"
     if events and events[0].parsed.shape in ("charon", "asa", "racoon", "pluto"):
         return "chronological"

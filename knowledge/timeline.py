@@ -94,8 +94,6 @@ class PeerTimeline:
         self.p1_up_peer = False  # racoon: phase 1 complete for this peer right now
         self.p1_ups: list[Event] = []
         self.p2_ups: list[Event] = []
-        self.p2_starts: list[Event] = []
-        self.p1_downs: list[Event] = []
         self.p2_downs: list[Event] = []
         self.child_up_ts: dict[str, float] = {}
         self.transitions: list[tuple[str, Event]] = []
@@ -200,14 +198,10 @@ class PeerTimeline:
 
     def _on_p1_down(self, e: Event) -> None:
         if "rekey" not in e.tags:
-            self.p1_downs.append(e)
             self.transitions.append(("p1_down", e))
         uid = e.groups.get("uid") or e.parsed.uid
         if not uid:
             self.p1_up_peer = False
-
-    def _on_p2_start(self, e: Event) -> None:
-        self.p2_starts.append(e)
 
     def _on_p2_up(self, e: Event) -> None:
         self.p2_ups.append(e)
@@ -243,8 +237,6 @@ class PeerTimeline:
         phase = sig.phase if sig.phase in (1, 2) else self._context_phase(e)
         finding = sig.finding or (sig.finding_by_phase or {}).get(phase)
         self._claim(finding, e, phase, sig.confidence, Basis.OBSERVED)
-        if phase == 1 and self.attempts:
-            self._attempt(e).heard = self._attempt(e).heard or "heard" in e.tags
 
     def _on_symptom(self, e: Event) -> None:
         facts: dict[str, str] = {}
