@@ -155,7 +155,12 @@ class KeywordScanner:
 
     def hits_of(self, text: str) -> frozenset[int]:
         """Keyword indexes present in `text` (for lines that did not come through a scan)."""
-        low = text.lower().encode("utf-8", "replace")
+        data = text.encode("utf-8", "replace")
+        if self._db is not None:
+            found: set[int] = set()
+            self._db.scan(data, match_event_handler=lambda kw, *_: found.add(kw), scratch=self._scratch())
+            return frozenset(found)
+        low = data.lower()
         return frozenset(i for i, n in enumerate(self._needles) if n in low)
 
     def _line_has_keyword(self, line: bytes) -> bool:
