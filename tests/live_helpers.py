@@ -8,8 +8,10 @@ Slash commands are signed form bodies built from Slack's own sample (slash_comma
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -77,6 +79,15 @@ def all_text(call: ApiCall | dict[str, Any]) -> str:
 
 def audit_records(records: list[logging.LogRecord]) -> list[dict[str, Any]]:
     return [json.loads(r.getMessage()) for r in records if r.name == "bot.audit"]
+
+
+async def wait_audit(records: list[logging.LogRecord], count: int = 1, timeout: float = 5.0) -> list[dict[str, Any]]:
+    """The audit lines, once `count` are written: handlers write them after their last Slack call
+    returns, so they can trail the message the emulator has already recorded."""
+    deadline = time.monotonic() + timeout
+    while len(found := audit_records(records)) < count and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    return found
 
 
 @dataclass

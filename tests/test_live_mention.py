@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.dashboard.emulator import Fault
-from tests.live_helpers import PSKS, LiveHarness, all_text, audit_records, blocks_of, button_payload, live_bot
+from tests.live_helpers import PSKS, LiveHarness, all_text, blocks_of, button_payload, live_bot, wait_audit
 from tests.slack_helpers import CHANNEL, USER, mention_body, message_body
 from tests.test_slack_events import PSK_TEXT
 
@@ -80,7 +80,7 @@ async def test_the_button_runs_the_lookup_into_that_thread(live: LiveHarness, ca
     assert reply["channel"] == CHANNEL
     assert "subnet-mismatch" in reply["metadata"]["event_payload"]["finding_ids"]
     assert "到達性" in all_text(reply) and "デモ組織" in all_text(reply)
-    (record,) = audit_records(caplog.records)
+    (record,) = await wait_audit(caplog.records)
     assert (record["source"], record["user"], record["peer"], record["outcome"]) == (
         "button", USER, "azure-prod-vnet", "answered"
     )

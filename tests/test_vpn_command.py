@@ -12,7 +12,7 @@ import pytest
 
 from bot.dashboard.emulator import Fault
 from bot.dashboard.errors import DashboardError, Reason
-from tests.live_helpers import DASHBOARD_KEY, PSKS, LiveHarness, all_text, audit_records, live_bot, slash_body
+from tests.live_helpers import DASHBOARD_KEY, PSKS, LiveHarness, all_text, live_bot, slash_body, wait_audit
 from tests.slack_helpers import CHANNEL, USER, sign
 
 DEMO = "Demo organisation"
@@ -179,7 +179,7 @@ async def test_dashboard_faults_get_a_clear_sentence_in_the_thread(
     sentence = DashboardError(fault.status or 0, reason).sentence("en")
     assert sentence in all_text(answer)
     assert "could not read the Dashboard" in update["text"]
-    (record,) = audit_records(caplog.records)
+    (record,) = await wait_audit(caplog.records)
     assert record["outcome"] == f"dashboard-error:{reason.value}"
     assert record["dashboard_calls"] >= fault.times
 
@@ -246,7 +246,7 @@ async def test_audit_line_per_command(live: LiveHarness, caplog: pytest.LogCaptu
     await live.command("pa")
     await live.ephemeral()
     await live.slack.settle(quiet=0.1)
-    lookup, miss = audit_records(caplog.records)
+    lookup, miss = await wait_audit(caplog.records, 2)
     assert lookup["event"] == "vpn_live_command"
     who = (lookup["source"], lookup["command"], lookup["user"], lookup["channel"])
     assert who == ("slash", "lookup", USER, CHANNEL)
