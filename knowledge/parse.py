@@ -43,6 +43,10 @@ _MERAKI_HDR = re.compile(
     r"\s{1,10}events\s{1,10}",
     re.I,
 )
+# The Dashboard's usual columns, matched at once; other layouts fall through to _MSG.
+_DASHBOARD_COLUMNS = re.compile(
+    r"^(?i:non-meraki vpn\s{1,10}non-meraki vpn negotiation|vpn)\s{1,10}(?:msg|MSG):\s{0,10}"
+)
 _MSG = re.compile(r"(?:^|\s)msg:\s{0,10}", re.I)
 _VPN_PREFIX = re.compile(
     r"^(?:site-to-site vpn|non-meraki vpn(?: negotiation)?|non-meraki / client vpn(?: negotiation)?"
@@ -54,6 +58,7 @@ _PROGRAM = re.compile(
     r"ipsec_starter|swanctl)(?:\[\d{1,10}\])?:\s{0,10}",
     re.I,
 )
+_PROGRAM_NAMES = ("charon", "charon-systemd", "racoon", "pluto", "ipsec", "strongswan", "ipsec_starter", "swanctl")
 _THREAD = re.compile(r"^\d{1,3}\[(?P<group>[A-Z]{2,4})\]\s{1,10}")
 _CONN = re.compile(r"^<(?:(?P<conn>[^|<>\s]{1,100})\|)?(?P<uid>\d{1,10})>\s{0,10}")
 # pluto: `[: ][ERROR: ]"conn"[[n] addr] #n: ` or `packet from addr:port: `; the leading ": " is what
@@ -95,10 +100,10 @@ def _midnight(year: int, month: int, day: int) -> float:
 
 
 def _year_less(m: re.Match[str]) -> float:
-    month = _MONTHS[m["mon"][:3].lower()]
-    year = int(m["year"]) if m["year"] else 2000
-    seconds = min(int(m["h"]), 23) * 3600 + min(int(m["m"]), 59) * 60 + min(int(m["s"]), 59)
-    return _midnight(year, month, int(m["day"])) + seconds + (float(m["frac"]) if m["frac"] else 0.0)
+    mon, day, year, h, mi, sec, frac = m.group("mon", "day", "year", "h", "m", "s", "frac")
+    seconds = min(int(h), 23) * 3600 + min(int(mi), 59) * 60 + min(int(sec), 59)
+    midnight = _midnight(int(year) if year else 2000, _MONTHS[mon[:3].lower()], int(day))
+    return midnight + seconds + (float(frac) if frac else 0.0)
 
 
 def _iso(m: re.Match[str]) -> float | None:
@@ -121,12 +126,26 @@ def parse_iso(text: str) -> float | None:
     return _iso(m) if m else None
 
 
+_STAMPS: dict[str, tuple[float, str]] = {}  # logs repeat the same second on many lines
+
+
+def _syslog_stamp(m: re.Match[str]) -> tuple[float, str]:
+    stamp = m[0]
+    known = _STAMPS.get(stamp)
+    if known is None:
+        if len(_STAMPS) > 8192:
+            _STAMPS.clear()
+        known = _STAMPS[stamp] = (_year_less(m), "absolute" if m["year"] else "syslog")
+    return known
+
+
 def _take_time(line: str) -> tuple[str, float | None, str | None]:
     first = line[:1]
     if first.isalpha():
-        m = _SYSLOG_TIME.match(line)
+        m = _SYSLOG_TIME.match(line) if line[:3].lower() in _MONTHS else None
         if m:
-            return line[m.end():], _year_less(m), "syslog" if not m["year"] else "absolute"
+            ts, kind = _syslog_stamp(m)
+            return line[m.end():], ts, kind
     elif first.isdigit():
         m = _ISO_TIME.match(line)
         if m:
@@ -159,16 +178,7 @@ def parse_line(text: str) -> ParsedLine:
     out = ParsedLine(body="")
     line, out.ts, out.ts_kind = _take_time(line)
 
-    m = _MERAKI_HDR.match(line) if " events " in line[:300] else None
-    if m:
-        out.ts, out.ts_kind, out.shape = float(m["epoch"]), "absolute", "syslog"
-        line = line[m.end():]
-    elif "msg:" in line[:400] or "MSG:" in line[:400]:
-        m = _MSG.search(line, 0, 400)
-        if m and ("vpn" in line[: m.start()].lower() or m.start() == 0):
-            out.shape = "dashboard"
-            line = line[m.end():]
-
+    line = _peel_source(line, out)
     if line[:1] in "sSnNvV":
         m = _VPN_PREFIX.match(line)
         if m:
@@ -183,7 +193,7 @@ def parse_line(text: str) -> ParsedLine:
         if out.ts is None:
             out.ts, out.ts_kind = inner_ts, inner_kind
     colon = line.find(":", 0, 140)
-    if colon > 0:
+    if colon > 0 and line[:colon].rstrip("]0123456789[").lower().endswith(_PROGRAM_NAMES):
         m = _PROGRAM.match(line)
         if m:
             line = line[m.end():]
@@ -208,7 +218,7 @@ def parse_line(text: str) -> ParsedLine:
             if out.shape == "plain":
                 out.shape = "charon"
                 out.peer_side = not (out.conn or "").startswith("remote-peer-")
-    if first in ':"Ep' and out.conn is None:
+    if first in ':"Ep' and out.conn is None and (first in ':"' or line[:6].lower() in ("error:", "packet")):
         m = _PLUTO.match(line)
         if m:
             out.conn, out.addr = m["conn"], m["addr"] or m["instance"]
@@ -222,7 +232,7 @@ def parse_line(text: str) -> ParsedLine:
             out.addr = m["addr"]
             line = line[m.end():]
             first = line[:1]
-    if first in "EWNID":
+    if first in "EWNID" and ":" in line[:8]:
         m = _RACOON_LEVEL.match(line)
         if m:
             line = line[m.end():]
@@ -230,13 +240,31 @@ def parse_line(text: str) -> ParsedLine:
             if out.shape == "plain":
                 out.shape = "racoon"
     cisco = line.find("%", 0, 120)
-    if cisco >= 0 or first in "iI":
+    if cisco >= 0 or line[:6].upper() == "ISAKMP":
         _peel_cisco(line[cisco:] if cisco > 0 and line[cisco + 1 : cisco + 4].isalpha() else line, out)
         line = out.body or line
     out.body = _SPACES.sub(" ", line).strip() if ("  " in line or "\t" in line) else line.strip()
     if out.body.endswith("`"):
         out.body = out.body.rstrip("`").strip()
     return out
+
+
+def _peel_source(line: str, out: ParsedLine) -> str:
+    """The Dashboard's columns or a Meraki syslog header, whichever wraps the message."""
+    m = _DASHBOARD_COLUMNS.match(line)
+    if m:
+        out.shape = "dashboard"
+        return line[m.end():]
+    m = _MERAKI_HDR.match(line) if " events " in line[:300] else None
+    if m:
+        out.ts, out.ts_kind, out.shape = float(m["epoch"]), "absolute", "syslog"
+        return line[m.end():]
+    if "msg:" in line[:400] or "MSG:" in line[:400]:
+        m = _MSG.search(line, 0, 400)
+        if m and ("vpn" in line[: m.start()].lower() or m.start() == 0):
+            out.shape = "dashboard"
+            return line[m.end():]
+    return line
 
 
 def _peel_cisco(line: str, out: ParsedLine) -> None:
