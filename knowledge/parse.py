@@ -158,11 +158,25 @@ def _take_time(line: str) -> tuple[str, float | None, str | None]:
 
 
 def parse_line(text: str) -> ParsedLine:
-    """Split one raw line into the daemon message and what its wrappers said.
+    """Split one raw line into the daemon message and what its wrappers said."""
+    m = _COMMON.match(text)
+    body = m["body"] if m else ""
+    if (
+        not body or "%" in body[:120] or "  " in body or "\t" in body or body[-1] == "`" or body[-1].isspace()
+        or (m["uid"] is None and _may_name_program(body))  # type: ignore[index]
+    ):
+        return parse_wrapped(text)
+    stamp, epoch = m.group("stamp", "epoch")  # type: ignore[union-attr]
+    if stamp is not None:
+        ts, kind = _STAMPS.get(stamp) or _syslog_stamp(_SYSLOG_TIME.match(stamp))  # type: ignore[arg-type]
+        shape = "dashboard"
+    else:
+        ts, kind, shape = float(epoch), "absolute", "syslog"
+    return ParsedLine(body, ts, kind, m["conn"], m["uid"], None, shape)  # type: ignore[index]
 
-    Each wrapper is tried only when the next character could start it, which keeps the common
-    line down to a handful of regex calls.
-    """
+
+def parse_wrapped(text: str) -> ParsedLine:
+    """The general peeler: every wrapper in turn, each tried only when the next character could start it."""
     line = text.strip()
     if line[:1] in _QUOTE_START:
         if _FENCE.match(line):
@@ -192,8 +206,7 @@ def parse_line(text: str) -> ParsedLine:
         line = inner
         if out.ts is None:
             out.ts, out.ts_kind = inner_ts, inner_kind
-    colon = line.find(":", 0, 140)
-    if colon > 0 and line[:colon].rstrip("]0123456789[").lower().endswith(_PROGRAM_NAMES):
+    if _may_name_program(line):
         m = _PROGRAM.match(line)
         if m:
             line = line[m.end():]
@@ -247,6 +260,46 @@ def parse_line(text: str) -> ParsedLine:
     if out.body.endswith("`"):
         out.body = out.body.rstrip("`").strip()
     return out
+
+
+def _may_name_program(line: str) -> bool:
+    """Whether the line could start with a daemon's name and colon (a cheap test before _PROGRAM)."""
+    colon = line.find(":", 0, 140)
+    return colon > 0 and line[:colon].rstrip("]0123456789[").lower().endswith(_PROGRAM_NAMES)
+
+
+def _inline(pattern: re.Pattern[str], keep: tuple[str, ...] = ()) -> str:
+    """A peeler's regex as a part of a bigger one: unanchored, its flags scoped, only `keep` groups named."""
+    body = re.sub(r"\(\?P<(\w+)>", lambda g: g[0] if g[1] in keep else "(?:", pattern.pattern.removeprefix("^"))
+    return f"(?i:{body})" if pattern.flags & re.I else f"(?:{body})"
+
+
+def _common_shapes() -> re.Pattern[str]:
+    """The two wrappers nearly every pasted line has, peeled by one regex.
+
+    It applies the same peelers in the same order as parse_wrapped (each atomic, as a separate
+    match would be) and declines any line on which parse_wrapped would peel anything more after
+    the wrapper: a time stamp, thread, pluto, racoon or Cisco prefix. parse_line declines the rest
+    (a program name, a '%' near the start, runs of spaces, a trailing backtick or space) with plain
+    string tests. Declined lines take the general path, so both paths give the same result.
+    """
+    time = _inline(_SYSLOG_TIME)
+    dashboard = rf"(?=[A-Za-z]{{3}})(?P<stamp>(?>{time}))(?>{_inline(_DASHBOARD_COLUMNS)})"
+    syslog = (
+        rf"(?>{_inline(_PRI)})(?!{time}|{_inline(_ISO_TIME)}|{_inline(_CLOCK_TIME)}|{_inline(_DASHBOARD_COLUMNS)})"
+        rf"(?=.{{0,292}} events )(?>{_inline(_MERAKI_HDR, keep=('epoch',))})"
+    )
+    more = (
+        rf"(?!\d|{time})(?>{_inline(_CONN, keep=('conn', 'uid'))}?)"
+        r"""(?![\s:"\[<]|(?i:error:|packet from|isakmp)|(?:ERROR|WARNING|NOTIFY|INFO|DEBUG2?):)"""
+    )
+    return re.compile(
+        rf"^(?:{dashboard}|{syslog})(?>(?=[sSnNvV]){_inline(_VPN_PREFIX)})?+{more}(?P<body>.*)\Z",
+        re.S,
+    )
+
+
+_COMMON = _common_shapes()
 
 
 def _peel_source(line: str, out: ParsedLine) -> str:
