@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import IO, Any
 
-from knowledge.events import Event, Extraction, evidence_text, extract
+from knowledge.events import Event, Extraction, extract
 from knowledge.library import Catalog, load_catalog
 from knowledge.matcher import Matcher
 from knowledge.models import (
@@ -95,7 +95,7 @@ def diagnose_events(events: Sequence[Mapping[str, Any]] | Mapping[str, Any], lan
     matcher = _matcher()
     info = InputInfo()
     locator = _JsonLocator(source_text) if source_text else None
-    rows: list[tuple[int, str, frozenset[int] | None]] = []
+    rows: list[tuple[int, str, int | None]] = []
     for index, item in enumerate(items if isinstance(items, Sequence) else [], start=1):
         if not isinstance(item, Mapping):
             continue
@@ -172,14 +172,7 @@ def _diagnose_chunks(chunks: Iterable[bytes], lang: Lang, info: InputInfo) -> Di
     stats = info.stats
     chunks = _sniffed(chunks, info)
 
-    def rows() -> Iterator[tuple[int, str, frozenset[int] | None]]:
-        for raw in matcher.scanner.scan(chunks, stats):
-            text = raw.data.decode("utf-8", "replace")
-            if "\ufffd" in text:
-                stats.invalid_utf8 = True
-            yield raw.no, text, raw.hits
-
-    extraction = extract(rows(), matcher)
+    extraction = extract(matcher.scanner.scan(chunks, stats), matcher)
     binary = any(key == "note.binary" for key, _ in info.notes)
     if not binary and stats.bytes and stats.nul_bytes * 20 > min(stats.bytes, 1 << 20):
         info.notes.append(("note.binary", {}))
@@ -325,7 +318,7 @@ def _attach_details(analysis: PeerAnalysis, merged: dict[str, Claim], catalog: C
             if not claims and e.kind == "p1_up":
                 claims = [c for c in merged.values() if c.finding == "id-mismatch"]
         for claim in claims:
-            claim.lines.append(Evidence(line=e.line, text=evidence_text(e.text)))
+            claim.lines.append(e)
             for k, v in e.groups.items():
                 if k in ("proposals_received", "proposals_configured", "ts_local", "ts_remote", "remote_id"):
                     claim.facts.setdefault(k, v)

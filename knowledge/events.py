@@ -14,6 +14,8 @@ EVIDENCE_CHARS = 300
 
 @dataclass(slots=True, eq=False)
 class Event:
+    """One matched line. What later stages ask of every line is resolved once, here."""
+
     line: int
     text: str
     sig: Signature
@@ -22,18 +24,17 @@ class Event:
     segment: int = 0
     peer: str | None = None
     key: str = "?"  # timeline key: the peer address, else the connection name
+    kind: str = ""
+    tags: frozenset[str] = frozenset()
+    ts: float | None = None
+    uid: str | None = None  # the IKE_SA id, from the message or charon's <conn|id> prefix
+    conn: str | None = None
 
-    @property
-    def kind(self) -> str:
-        return self.sig.event
-
-    @property
-    def ts(self) -> float | None:
-        return self.parsed.ts
-
-    @property
-    def tags(self) -> list[str]:
-        return self.sig.tags
+    def __post_init__(self) -> None:
+        self.kind = self.sig.event
+        self.ts = self.parsed.ts
+        self.uid = self.groups.get("uid") or self.parsed.uid
+        self.conn = self.groups.get("conn") or self.parsed.conn
 
 
 @dataclass
@@ -47,7 +48,7 @@ def evidence_text(raw: str) -> str:
     return text if len(text) <= EVIDENCE_CHARS else text[: EVIDENCE_CHARS - 1] + "…"
 
 
-def extract(lines: Iterable[tuple[int, str, frozenset[int] | None]], matcher: Matcher) -> Extraction:
+def extract(lines: Iterable[tuple[int, str, int | None]], matcher: Matcher) -> Extraction:
     """Match every line; group consecutive lines of one shape into segments (one log source each)."""
     out = Extraction()
     segment = -1
@@ -63,7 +64,7 @@ def extract(lines: Iterable[tuple[int, str, frozenset[int] | None]], matcher: Ma
         if parsed.shape != last_shape:
             segment += 1
             last_shape = parsed.shape
-        out.events.append(Event(no, evidence_text(text), found.sig, found.groups, parsed, segment))
+        out.events.append(Event(no, evidence_text(text), found.sig, found.groups, parsed, segment, tags=found.tags))
         if found.sig.dialect == "text":
             out.vendor_text.append(text[:500])
     return out

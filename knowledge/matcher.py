@@ -24,19 +24,22 @@ class CompiledSignature:
     sig: Signature
     regex: re.Pattern[str]
     order: int
+    tags: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
 class Match:
     sig: Signature
     groups: dict[str, str]
+    tags: frozenset[str]
 
 
 class Matcher:
     def __init__(self, catalog: Catalog) -> None:
         ordered = sorted(catalog.signatures, key=lambda s: s.search)
         self._compiled = [
-            CompiledSignature(sig, re.compile(sig.pattern, re.IGNORECASE), i) for i, sig in enumerate(ordered)
+            CompiledSignature(sig, re.compile(sig.pattern, re.IGNORECASE), i, frozenset(sig.tags))
+            for i, sig in enumerate(ordered)
         ]
         keywords = sorted({kw for sig in ordered for kw in sig.keywords} | set(VENDOR_KEYWORDS))
         self.scanner = KeywordScanner(keywords)
@@ -45,24 +48,25 @@ class Matcher:
         for comp in self._compiled:
             for kw in comp.sig.keywords:
                 self._by_keyword.setdefault(index[kw], []).append(comp)
-        self._plans: dict[frozenset[int], tuple[CompiledSignature, ...]] = {}
+        self._plans: dict[int, tuple[CompiledSignature, ...]] = {}
 
-    def _plan(self, hits: frozenset[int]) -> tuple[CompiledSignature, ...]:
-        """The signatures to try for a set of keywords, in priority order (memoised: sets repeat)."""
+    def _plan(self, hits: int) -> tuple[CompiledSignature, ...]:
+        """The signatures to try for a keyword bit set, in priority order (memoised: sets repeat)."""
         plan = self._plans.get(hits)
         if plan is None:
-            chosen = {comp.order: comp for kw in hits for comp in self._by_keyword.get(kw, ())}
+            present = [kw for kw in range(hits.bit_length()) if hits >> kw & 1]
+            chosen = {comp.order: comp for kw in present for comp in self._by_keyword.get(kw, ())}
             plan = tuple(chosen[o] for o in sorted(chosen))
             if len(self._plans) < 10_000:
                 self._plans[hits] = plan
         return plan
 
-    def match(self, body: str, hits: frozenset[int] | None = None) -> Match | None:
+    def match(self, body: str, hits: int | None = None) -> Match | None:
         if hits is None:
             hits = self.scanner.hits_of(body)
         window = body[:MATCH_WINDOW]
         for comp in self._plan(hits):
             m = comp.regex.search(window) if comp.sig.search else comp.regex.match(window)
             if m:
-                return Match(comp.sig, {k: v for k, v in m.groupdict().items() if v is not None})
+                return Match(comp.sig, {k: v for k, v in m.groupdict().items() if v is not None}, comp.tags)
         return None

@@ -13,14 +13,6 @@ from collections.abc import Sequence
 from knowledge.events import Event
 
 
-def _conn_of(e: Event) -> str | None:
-    return e.groups.get("conn") or e.parsed.conn
-
-
-def _uid_of(e: Event) -> str | None:
-    return e.groups.get("uid") or e.parsed.uid
-
-
 def assign_peers(events: Sequence[Event]) -> None:
     local: set[str] = set()
     remote_counts: dict[str, int] = {}
@@ -34,7 +26,7 @@ def assign_peers(events: Sequence[Event]) -> None:
         remote = e.groups.get("remote")
         if remote:
             remote_counts[remote] = remote_counts.get(remote, 0) + 1
-        conn, uid = _conn_of(e), _uid_of(e)
+        conn, uid = e.conn, e.uid
         if conn and uid:
             uid_conn[(seg, uid)] = conn
         if remote:
@@ -54,7 +46,7 @@ def assign_peers(events: Sequence[Event]) -> None:
             others = [a for a in pair if a not in local]
             if others:
                 peer = others[0]
-        conn, uid = _conn_of(e), _uid_of(e)
+        conn, uid = e.conn, e.uid
         if peer is None and uid:
             peer = uid_addr.get((seg, uid))
             conn = conn or uid_conn.get((seg, uid))
@@ -76,7 +68,7 @@ def _pair_lone_connection(events: Sequence[Event], conn_addr: dict[tuple[int, st
     conns: dict[int, set[str]] = {}
     addrs: dict[int, set[str]] = {}
     for e in events:
-        conn = _conn_of(e)
+        conn = e.conn
         if conn and (e.segment, conn) not in conn_addr:
             conns.setdefault(e.segment, set()).add(conn)
         addr = e.groups.get("remote") or e.groups.get("source_ip") or e.parsed.addr

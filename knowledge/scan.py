@@ -22,12 +22,8 @@ CHUNK_BYTES = 4 << 20
 MAX_LINE_BYTES = 64 << 10
 
 
-@dataclass(slots=True)
-class RawLine:
-    no: int
-    data: bytes
-    truncated: bool = False
-    hits: frozenset[int] | None = None  # indexes into KeywordScanner.keywords, when known
+# Keyword hits are a bit set: bit i is set when keyword i occurs in the line.
+Line = tuple[int, str, int | None]
 
 
 @dataclass
@@ -69,7 +65,8 @@ class KeywordScanner:
             return None
         return db
 
-    def scan(self, chunks: Iterable[bytes], stats: ScanStats) -> Iterator[RawLine]:
+    def scan(self, chunks: Iterable[bytes], stats: ScanStats) -> Iterator[Line]:
+        """(line number, text, keyword indexes or None when unknown) for each line worth parsing."""
         carry = b""
         base = 0  # lines before the current block
         skipping = False  # inside an over-long line whose head was already kept
@@ -106,42 +103,53 @@ class KeywordScanner:
             base += 1
         stats.lines = base
 
-    def _emit_long(self, head: bytes, base: int, stats: ScanStats) -> Iterator[RawLine]:
+    def _emit_long(self, head: bytes, base: int, stats: ScanStats) -> Iterator[Line]:
         stats.long_lines.append(base + 1)
         part = head[:MAX_LINE_BYTES]
         if self._line_has_keyword(part):
-            yield RawLine(base + 1, part, truncated=True)
+            text = part.decode("utf-8", "replace")
+            stats.invalid_utf8 = stats.invalid_utf8 or "\ufffd" in text
+            yield base + 1, text, None
 
-    def _scan_block(self, block: bytes, base: int, stats: ScanStats) -> Iterator[RawLine]:
+    def _scan_block(self, block: bytes, base: int, stats: ScanStats) -> Iterator[Line]:
         if not block:
             return
         stats.nul_bytes += block.count(b"\0")
-        starts = self._hit_line_starts(block)
+        # Offsets into an ASCII block are offsets into its text too: decode once, slice the text.
+        text = block.decode("ascii") if block.isascii() else None
         line_no = base
         pos = 0
-        for start, hits in starts:
+        for start, hits in self._hit_line_starts(block):
             line_no += block.count(b"\n", pos, start)
+            pos = start
             end = block.find(b"\n", start)
             if end < 0:
                 end = len(block)
-            line = block[start:end]
-            truncated = len(line) > MAX_LINE_BYTES
-            if truncated:
+            if end - start > MAX_LINE_BYTES:
                 stats.long_lines.append(line_no + 1)
-                line = line[:MAX_LINE_BYTES]
-            yield RawLine(line_no + 1, line.rstrip(b"\r"), truncated, hits)
-            pos = start
+                end = start + MAX_LINE_BYTES
+            if text is not None:
+                line = text[start:end]
+            else:
+                line = block[start:end].decode("utf-8", "replace")
+                if "\ufffd" in line:
+                    stats.invalid_utf8 = True
+            yield line_no + 1, line.rstrip("\r"), hits
 
-    def _hit_line_starts(self, block: bytes) -> list[tuple[int, frozenset[int] | None]]:
+    def _hit_line_starts(self, block: bytes) -> list[tuple[int, int | None]]:
         if self._db is not None:
-            found: dict[int, set[int]] = {}
+            found: dict[int, int] = {}
+            get, rfind = found.get, block.rfind
 
             def on_match(kw: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
-                found.setdefault(block.rfind(b"\n", 0, end) + 1, set()).add(kw)
+                start = rfind(b"\n", 0, end) + 1
+                found[start] = get(start, 0) | 1 << kw
 
             self._db.scan(block, match_event_handler=on_match, scratch=self._scratch())
-            return [(start, frozenset(found[start])) for start in sorted(found)]
-        starts_list: list[tuple[int, frozenset[int] | None]] = []
+            # Matches arrive by end offset: a keyword ending late in a long line may come after
+            # the next line's, so the lines are put back in order.
+            return sorted(found.items())
+        starts_list: list[tuple[int, int | None]] = []
         start = 0
         size = len(block)
         while start < size:
@@ -153,15 +161,23 @@ class KeywordScanner:
             start = end + 1
         return starts_list
 
-    def hits_of(self, text: str) -> frozenset[int]:
-        """Keyword indexes present in `text` (for lines that did not come through a scan)."""
+    def hits_of(self, text: str) -> int:
+        """The keyword bit set of `text` (for lines that did not come through a scan)."""
         data = text.encode("utf-8", "replace")
+        found = 0
         if self._db is not None:
-            found: set[int] = set()
-            self._db.scan(data, match_event_handler=lambda kw, *_: found.add(kw), scratch=self._scratch())
-            return frozenset(found)
+
+            def on_match(kw: int, *_: object) -> None:
+                nonlocal found
+                found |= 1 << kw
+
+            self._db.scan(data, match_event_handler=on_match, scratch=self._scratch())
+            return found
         low = data.lower()
-        return frozenset(i for i, n in enumerate(self._needles) if n in low)
+        for i, needle in enumerate(self._needles):
+            if needle in low:
+                found |= 1 << i
+        return found
 
     def _line_has_keyword(self, line: bytes) -> bool:
         low = line.lower()

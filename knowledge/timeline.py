@@ -12,10 +12,11 @@ import itertools
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from knowledge.events import Event
 from knowledge.library import Catalog
-from knowledge.models import Basis, Evidence, PeerState
+from knowledge.models import Basis, PeerState
 
 MX_DEFAULT_LIFETIME = 28_800
 REKEY_WINDOW = 5.0  # seconds around a CHILD_SA closing in which a new one means "rekey"
@@ -28,7 +29,7 @@ class Claim:
     finding: str
     peer: str | None
     phase: int | None
-    lines: list[Evidence]
+    lines: list[Event]  # the evidence; turned into citations once the claims are merged
     confidence: float
     basis: Basis
     facts: dict[str, str] = field(default_factory=dict)
@@ -62,13 +63,10 @@ class PeerAnalysis:
     details: list[Event] = field(default_factory=list)
 
 
+@lru_cache(maxsize=1024)
 def normalise_notify(name: str) -> str:
     up = name.strip().upper().replace("-", "_").replace(" ", "_")
     return up.removeprefix("V2N_")
-
-
-def _ev(e: Event) -> Evidence:
-    return Evidence(line=e.line, text=e.text)
 
 
 def _duration(seconds: float) -> str:
@@ -103,7 +101,7 @@ class PeerTimeline:
 
     # --- phase bookkeeping ---------------------------------------------------------------
     def _attempt(self, e: Event, new: bool = False) -> Attempt:
-        uid = e.groups.get("uid") or e.parsed.uid
+        uid = e.uid
         if uid and not new and uid in self._by_uid:
             return self._by_uid[uid]
         if not new and not uid and self.attempts:
@@ -115,7 +113,7 @@ class PeerTimeline:
         return att
 
     def _phase1_done(self, e: Event) -> bool:
-        uid = e.groups.get("uid") or e.parsed.uid
+        uid = e.uid
         if uid and uid in self._by_uid:
             return self._by_uid[uid].established
         return self.p1_up_peer
@@ -123,7 +121,7 @@ class PeerTimeline:
     def _context_phase(self, e: Event) -> int:
         if self.p1_ups or self.p1_up_peer or self.attempts:
             return 2 if self._phase1_done(e) else 1
-        hint = self._uid_phase_hint.get(e.groups.get("uid") or e.parsed.uid or "")
+        hint = self._uid_phase_hint.get(e.uid or "")
         if hint:
             return hint
         exchange = e.groups.get("exchange", "").lower()
@@ -131,11 +129,12 @@ class PeerTimeline:
 
     # --- the walk ------------------------------------------------------------------------
     def run(self) -> PeerAnalysis:
+        note = self._note
         for e in self.events:
-            self._note(e)
-            handler = getattr(self, f"_on_{e.kind}", None)
+            note(e)
+            handler = _HANDLERS.get(e.kind)
             if handler:
-                handler(e)
+                handler(self, e)
         self._infer()
         return self.out
 
@@ -143,7 +142,7 @@ class PeerTimeline:
         out = self.out
         out.dialects.add(e.sig.dialect)
         out.peer_side = out.peer_side or e.parsed.peer_side
-        conn = e.groups.get("conn") or e.parsed.conn
+        conn = e.conn
         if conn:
             out.conns.add(conn)
         if e.ts is not None:
@@ -164,7 +163,7 @@ class PeerTimeline:
             self.p1_up_peer = True
             payloads = e.groups.get("payloads", "").split()
             if e.sig.id == "charon.generated-message" and "N(REKEY_SA)" in payloads and "KE" in payloads:
-                self._rekey_with_ke.add(e.groups.get("uid") or e.parsed.uid or "")
+                self._rekey_with_ke.add(e.uid or "")
         local = e.groups.get("local")
         if local and (not self.locals or self.locals[-1][0] != local):
             self.locals.append((local, e))
@@ -176,14 +175,14 @@ class PeerTimeline:
         groups = {k: v for k, v in e.groups.items() if k in _FACT_GROUPS}
         groups.update({k: v for k, v in facts.items() if v})
         self.out.claims.append(
-            Claim(finding, e.peer or self.out.peer, phase, [_ev(e)], confidence, basis, groups)
+            Claim(finding, e.peer or self.out.peer, phase, [e], confidence, basis, groups)
         )
 
     def _on_p1_start(self, e: Event) -> None:
         att = self._attempt(e, new="rekey" not in e.tags)
         att.aggressive = att.aggressive or "aggressive" in e.tags
         att.heard = att.heard or "heard" in e.tags
-        if "rekey" not in e.tags and not (e.groups.get("uid") or e.parsed.uid):
+        if "rekey" not in e.tags and not (e.uid):
             self.p1_up_peer = False
 
     def _on_p1_up(self, e: Event) -> None:
@@ -199,7 +198,7 @@ class PeerTimeline:
     def _on_p1_down(self, e: Event) -> None:
         if "rekey" not in e.tags:
             self.transitions.append(("p1_down", e))
-        uid = e.groups.get("uid") or e.parsed.uid
+        uid = e.uid
         if not uid:
             self.p1_up_peer = False
 
@@ -258,7 +257,7 @@ class PeerTimeline:
             phase = 2 if e.sig.phase == 2 else (_exchange_phase(e) or self._context_phase(e))
             if phase == 2:
                 finding = rule.after_phase1
-                uid = e.groups.get("uid") or e.parsed.uid or ""
+                uid = e.uid or ""
                 if finding == "phase2-proposal-mismatch" and uid in self._rekey_with_ke and self.p2_ups:
                     # The first CHILD_SA was accepted; its rekey differs only by the KE payload.
                     finding = "pfs-mismatch"
@@ -322,7 +321,7 @@ class PeerTimeline:
         self._drop_benign_stale()
         if self.p2_ups:
             first = self.p1_ups[-1] if self.p1_ups else None
-            lines = [_ev(x) for x in (first, self.p2_ups[-1]) if x is not None]
+            lines = [x for x in (first, self.p2_ups[-1]) if x is not None]
             self.out.claims.append(
                 Claim("tunnel-established", self.out.peer, None, lines, 0.95, Basis.OBSERVED)
             )
@@ -335,7 +334,7 @@ class PeerTimeline:
         latest_addr, latest = self.locals[-1]
         if latest_addr == first_addr:
             return
-        lines = [_ev(self.locals[0][1]), _ev(latest)]
+        lines = [self.locals[0][1], latest]
         self.out.claims.append(
             Claim("uplink-failover", self.out.peer, None, lines, 0.7, Basis.INFERRED,
                   {"uplink": latest_addr, "previous_uplink": first_addr})
@@ -360,13 +359,13 @@ class PeerTimeline:
             return
         aggressive = [e for e in starts if "aggressive" in e.tags and "heard" in e.tags]
         if aggressive:
-            lines = [_ev(x) for x in aggressive[-6:]]
+            lines = aggressive[-6:]
             self.out.claims.append(
                 Claim("aggressive-mode", self.out.peer, 1, lines, min(0.6 + 0.05 * len(aggressive), 0.8),
                       Basis.INFERRED)
             )
         confidence = min(0.5 + 0.1 * (len(starts) - 1), 0.85)
-        lines = [_ev(x) for x in starts[-6:]]
+        lines = starts[-6:]
         self.out.claims.append(
             Claim("phase1-not-established", self.out.peer, 1, lines, confidence, Basis.INFERRED,
                   {"attempts": str(len(starts))})
@@ -396,7 +395,7 @@ class PeerTimeline:
             if pending is not None and not self.p2_ups and "heard" in pending.tags:
                 # Phase 1 completed and no phase 2 ever followed in these lines; on an MX running
                 # 15.12+ with IKEv1 that is all the log ever shows of a refused quick mode.
-                lines = [_ev(pending)]
+                lines = [pending]
                 self.out.claims.append(
                     Claim("phase2-not-established", self.out.peer, 2, lines, 0.55, Basis.INFERRED)
                 )
@@ -404,7 +403,7 @@ class PeerTimeline:
         up, closing = failed[-1]
         if any(e.kind == "p2_up" for e in self.events[self.events.index(closing):]):
             return
-        lines = [_ev(up), _ev(closing)]
+        lines = [up, closing]
         self.out.claims.append(Claim("phase2-not-established", self.out.peer, 2, lines, 0.7, Basis.INFERRED))
 
     def _p2_starts_after(self, up: Event, start: Event) -> bool:
@@ -426,7 +425,7 @@ class PeerTimeline:
                 continue
             if 0.8 * MX_DEFAULT_LIFETIME <= median <= 1.1 * MX_DEFAULT_LIFETIME:
                 continue
-            lines = [_ev(e) for e in series[-3:]]
+            lines = list(series[-3:])
             self.out.claims.append(
                 Claim("lifetime-mismatch", self.out.peer, 2, lines, 0.7, Basis.INFERRED,
                       {"interval": _duration(median), "interval_s": str(round(median))})
@@ -460,6 +459,7 @@ class PeerTimeline:
         self.out.state = state
 
 
+_HANDLERS = {name.removeprefix("_on_"): fn for name, fn in vars(PeerTimeline).items() if name.startswith("_on_")}
 _PHASE2_EXCHANGES = {"quick_mode", "create_child_sa"}
 
 _FACT_GROUPS = {
@@ -472,7 +472,7 @@ def _phase_hints(events: Sequence[Event]) -> dict[str, int]:
     """Per IKE_SA id, the phase its lines reveal anywhere (ESP proposals, quick mode, …)."""
     hints: dict[str, int] = {}
     for e in events:
-        uid = e.groups.get("uid") or e.parsed.uid
+        uid = e.uid
         if not uid or uid in hints:
             continue
         phase = _exchange_phase(e)
