@@ -31,7 +31,6 @@ class Event:
     conn: str | None = None
 
     def __post_init__(self) -> None:
-        self.kind = self.sig.event
         self.ts = self.parsed.ts
         self.uid = self.groups.get("uid") or self.parsed.uid
         self.conn = self.groups.get("conn") or self.parsed.conn
@@ -51,11 +50,13 @@ def evidence_text(raw: str) -> str:
 def extract(lines: Iterable[tuple[int, str, int | None]], matcher: Matcher) -> Extraction:
     """Match every line; group consecutive lines of one shape into segments (one log source each)."""
     out = Extraction()
+    events = out.events
+    match = matcher.match
     segment = -1
     last_shape: str | None = None
     for no, text, hits in lines:
         parsed = parse_line(text)
-        found = matcher.match(parsed.body, hits) if parsed.body else None
+        found = match(parsed.body, hits) if parsed.body else None
         if found is None:
             lowered = text.lower()
             if any(v in lowered for v in VENDOR_KEYWORDS):
@@ -64,7 +65,8 @@ def extract(lines: Iterable[tuple[int, str, int | None]], matcher: Matcher) -> E
         if parsed.shape != last_shape:
             segment += 1
             last_shape = parsed.shape
-        out.events.append(Event(no, evidence_text(text), found.sig, found.groups, parsed, segment, tags=found.tags))
+        events.append(Event(no, evidence_text(text), found.sig, found.groups, parsed, segment, kind=found.kind,
+                            tags=found.tags))
         if found.sig.dialect == "text":
             out.vendor_text.append(text[:500])
     return out

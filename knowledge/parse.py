@@ -160,7 +160,7 @@ def _take_time(line: str) -> tuple[str, float | None, str | None]:
 def parse_line(text: str) -> ParsedLine:
     """Split one raw line into the daemon message and what its wrappers said."""
     m = _COMMON.match(text)
-    body = m["body"] if m else ""
+    body = text[m.end():] if m else ""
     if (
         not body or "%" in body[:120] or "  " in body or "\t" in body or body[-1] == "`" or body[-1].isspace()
         or (m["uid"] is None and _may_name_program(body))  # type: ignore[index]
@@ -294,7 +294,7 @@ def _common_shapes() -> re.Pattern[str]:
         r"""(?![\s:"\[<]|(?i:error:|packet from|isakmp)|(?:ERROR|WARNING|NOTIFY|INFO|DEBUG2?):)"""
     )
     return re.compile(
-        rf"^(?:{dashboard}|{syslog})(?>(?=[sSnNvV]){_inline(_VPN_PREFIX)})?+{more}(?P<body>.*)\Z",
+        rf"^(?:{dashboard}|{syslog})(?>(?=[sSnNvV]){_inline(_VPN_PREFIX)})?+{more}",
         re.S,
     )
 
