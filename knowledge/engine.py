@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import IO, Any
 
+from knowledge.collector import collector_paused
 from knowledge.events import Event, Extraction, extract
 from knowledge.library import Catalog, load_catalog
 from knowledge.matcher import Matcher
@@ -88,6 +89,7 @@ def diagnose_lines(lines: Iterable[str], lang: Lang = "en") -> Diagnosis:
     return _diagnose_chunks((line.encode("utf-8", "replace") + b"\n" for line in lines), lang, InputInfo())
 
 
+@collector_paused()
 def diagnose_events(events: Sequence[Mapping[str, Any]] | Mapping[str, Any], lang: Lang = "en",
                     source_text: str | None = None) -> Diagnosis:
     """Diagnose Dashboard API events (`GET /networks/{id}/events` or its `events` array)."""
@@ -167,6 +169,7 @@ def _sniffed(chunks: Iterable[bytes], info: InputInfo) -> Iterator[bytes]:
         yield chunk
 
 
+@collector_paused()
 def _diagnose_chunks(chunks: Iterable[bytes], lang: Lang, info: InputInfo) -> Diagnosis:
     matcher = _matcher()
     stats = info.stats
