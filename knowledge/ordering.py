@@ -51,7 +51,8 @@ def _vote_by_causality(events: Sequence[Event]) -> int:
 
 
 def segment_order(events: Sequence[Event]) -> Order:
-    for vote in (_vote_by_time(events), _vote_by_uid(events), _vote_by_causality(events)):
+    for voter in (_vote_by_time, _vote_by_uid, _vote_by_causality):  # the first that can tell decides
+        vote = voter(events)
         if vote > 0:
             return "chronological"
         if vote < 0:
