@@ -17,10 +17,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from knowledge.collector import collector_paused
 from knowledge.engine import _matcher, diagnose_bytes
-from knowledge.events import extract
+from knowledge.events import Event, extract
 from knowledge.library import load_catalog
 from knowledge.ordering import chronological
+from knowledge.parse import _COMMON
 from knowledge.peers import assign_peers, attribute_by_sequence
 from knowledge.scan import ScanStats, iter_chunks
 from knowledge.timeline import PeerTimeline
@@ -150,21 +152,49 @@ def churn_stages(data: bytes, repeats: int = 3) -> dict[str, float]:
         return now
 
     for _ in range(repeats):
-        start = time.perf_counter()
-        rows = list(matcher.scanner.scan(iter_chunks(data), ScanStats()))
-        start = timed("keyword scan", start)
-        events = extract(rows, matcher).events
-        start = timed("parse + signature match", start)
-        assign_peers(events)
-        ordered, _ = chronological(events)
-        attribute_by_sequence(ordered)
-        start = timed("peers + order", start)
-        by_key: dict[str, list] = {}
-        for e in ordered:
-            by_key.setdefault(e.key, []).append(e)
-        for key, evs in by_key.items():
-            PeerTimeline(key, evs, catalog).run()
-        timed("timelines", start)
+        with collector_paused():  # as the engine runs
+            start = time.perf_counter()
+            rows = list(matcher.scanner.scan(iter_chunks(data), ScanStats()))
+            start = timed("keyword scan", start)
+            events = extract(rows, matcher).events
+            start = timed("parse + signature match", start)
+            assign_peers(events)
+            ordered, _ = chronological(events)
+            attribute_by_sequence(ordered)
+            start = timed("peers + order", start)
+            by_key: dict[str, list[Event]] = {}
+            for e in ordered:
+                by_key.setdefault(e.key, []).append(e)
+            for key, evs in by_key.items():
+                PeerTimeline(key, evs, catalog).run()
+            timed("timelines", start)
+    return best
+
+
+def churn_floor(data: bytes, repeats: int = 3) -> float:
+    """Seconds for the least work any diagnosis of `data` must do per line, and nothing else.
+
+    The keyword scan, the wrapper regex and the first signature regex that matches, keeping one
+    tuple per line: no events, no peers, no timelines, no checks, collector off. What this costs in
+    the running interpreter bounds what the whole engine can reach on the same machine.
+    """
+    matcher = _matcher()
+    scanner = matcher.scanner
+    best = float("inf")
+    with collector_paused():
+        for _ in range(repeats):
+            start = time.perf_counter()
+            lines = [(no, text, hits or 0) for no, text, hits in scanner.scan(iter_chunks(data), ScanStats())]
+            kept = []
+            for no, text, hits in lines:
+                wrapper = _COMMON.match(text)
+                body = text[wrapper.end():] if wrapper else text
+                for comp in matcher._plan(hits):
+                    found = comp.apply(body)
+                    if found:
+                        kept.append((no, comp, found.groupdict()))
+                        break
+            best = min(best, time.perf_counter() - start)
     return best
 
 
@@ -200,6 +230,9 @@ def main(argv: list[str] | None = None) -> int:
           f"-> {rate:,.0f} lines/s (goal >= 200,000), {len(d.findings)} findings")
     for stage, seconds in churn_stages(data).items():
         print(f"  {stage:<24} {seconds:.3f} s  ({seconds / args.churn * 1e6:.1f} µs per line)")
+    floor = churn_floor(data)
+    print(f"  floor: scan + wrapper regex + signature regex alone, no analysis: {floor:.3f} s "
+          f"-> at most {args.churn / floor:,.0f} lines/s in this interpreter")
     return 0
 
 
