@@ -36,11 +36,11 @@ def assign_peers(events: Sequence[Event]) -> None:
                 uid_addr.setdefault((seg, uid), remote)
     # An address seen as "remote" is never treated as local, even if a peer-side log says so.
     local -= set(remote_counts) if len(local) > 1 else set()
-    _pair_lone_connection(events, conn_addr, local)
+    named = [e.groups.get("remote") or e.groups.get("source_ip") or e.parsed.addr for e in events]
+    _pair_lone_connection(events, named, conn_addr, local)
 
-    for e in events:
+    for e, peer in zip(events, named, strict=True):
         seg = e.segment
-        peer = e.groups.get("remote") or e.groups.get("source_ip") or e.parsed.addr
         if peer is None:
             pair = [e.groups[k] for k in ("addr1", "addr2") if k in e.groups]
             others = [a for a in pair if a not in local]
@@ -59,7 +59,8 @@ def assign_peers(events: Sequence[Event]) -> None:
     _fold_unknown(events)
 
 
-def _pair_lone_connection(events: Sequence[Event], conn_addr: dict[tuple[int, str], str], local: set[str]) -> None:
+def _pair_lone_connection(events: Sequence[Event], named: Sequence[str | None],
+                          conn_addr: dict[tuple[int, str], str], local: set[str]) -> None:
     """One connection name and one peer address in a log, never on the same line: they are one peer.
 
     libreswan names the MX only in `packet from addr:port:` lines and the connection only in
@@ -67,17 +68,24 @@ def _pair_lone_connection(events: Sequence[Event], conn_addr: dict[tuple[int, st
     """
     conns: dict[int, set[str]] = {}
     addrs: dict[int, set[str]] = {}
-    for e in events:
+    for e, addr in zip(events, named, strict=True):
         conn = e.conn
         if conn and (e.segment, conn) not in conn_addr:
-            conns.setdefault(e.segment, set()).add(conn)
-        addr = e.groups.get("remote") or e.groups.get("source_ip") or e.parsed.addr
+            _note_in(conns, e.segment, conn)
         if addr and addr not in local:
-            addrs.setdefault(e.segment, set()).add(addr)
+            _note_in(addrs, e.segment, addr)
     for seg, names in conns.items():
         found = addrs.get(seg, set())
         if len(names) == 1 and len(found) == 1:
             conn_addr[(seg, next(iter(names)))] = next(iter(found))
+
+
+def _note_in(found: dict[int, set[str]], segment: int, value: str) -> None:
+    values = found.get(segment)
+    if values is None:
+        found[segment] = {value}
+    else:
+        values.add(value)
 
 
 def _fold_unknown(events: Sequence[Event]) -> None:

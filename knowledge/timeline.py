@@ -473,10 +473,10 @@ def _phase_hints(events: Sequence[Event]) -> dict[str, int]:
     hints: dict[str, int] = {}
     for e in events:
         uid = e.uid
-        if not uid or uid in hints:
+        if not uid or uid in hints or ("exchange" not in e.groups and e.kind != "detail"):
             continue
         phase = _exchange_phase(e)
-        if phase is None and e.sig.event == "detail" and e.sig.phase in (1, 2):
+        if phase is None and e.kind == "detail" and e.sig.phase in (1, 2):
             phase = e.sig.phase
         if phase:
             hints[uid] = phase
