@@ -43,7 +43,7 @@ _MERAKI_HDR = re.compile(
     r"\s{1,10}events\s{1,10}",
     re.I,
 )
-# The Dashboard's usual columns, matched at once; other layouts fall through to _MSG.
+# The Dashboard's usual columns: the common case of the `msg:` rule in _peel_source, for _COMMON.
 _DASHBOARD_COLUMNS = re.compile(
     r"^(?i:non-meraki vpn\s{1,10}non-meraki vpn negotiation|vpn)\s{1,10}(?:msg|MSG):\s{0,10}"
 )
@@ -168,7 +168,7 @@ def parse_line(text: str) -> ParsedLine:
     stamp = m["stamp"]
     if stamp is None:
         return ParsedLine(body, float(m["epoch"]), "absolute", conn, uid, None, "syslog")
-    ts, kind = _STAMPS.get(stamp) or _syslog_stamp(m, stamp)
+    ts, kind = _syslog_stamp(m, stamp)
     return ParsedLine(body, ts, kind, conn, uid, None, "dashboard")
 
 
@@ -283,16 +283,17 @@ def _common_shapes() -> re.Pattern[str]:
     """The two wrappers nearly every pasted line has, peeled by one regex.
 
     It applies the same peelers in the same order as parse_wrapped (each atomic, as a separate
-    match would be) and declines any line on which parse_wrapped would peel anything more after
-    the wrapper: a time stamp, thread, pluto, racoon or Cisco prefix. parse_line declines the rest
-    (a program name, a '%' near the start, runs of spaces, a trailing backtick or space) with plain
-    string tests. Declined lines take the general path, so both paths give the same result.
+    match would be; the Dashboard columns are the usual case of its `msg:` rule) and declines any
+    line on which parse_wrapped would peel anything more after the wrapper: a time stamp, thread,
+    pluto, racoon or Cisco prefix. parse_line declines the rest (a program name, a '%' near the
+    start, runs of spaces, a trailing backtick or space) with plain string tests. Declined lines
+    take the general path, so both paths give the same result.
     """
     time = _inline(_SYSLOG_TIME)
     stamp = _inline(_SYSLOG_TIME, keep=tuple(_SYSLOG_TIME.groupindex))
     dashboard = rf"(?=[A-Za-z]{{3}})(?P<stamp>(?>{stamp}))(?>{_inline(_DASHBOARD_COLUMNS)})"
     syslog = (
-        rf"(?>{_inline(_PRI)})(?!{time}|{_inline(_ISO_TIME)}|{_inline(_CLOCK_TIME)}|{_inline(_DASHBOARD_COLUMNS)})"
+        rf"(?>{_inline(_PRI)})(?!{time}|{_inline(_ISO_TIME)}|{_inline(_CLOCK_TIME)})"
         rf"(?=.{{0,292}} events )(?>{_inline(_MERAKI_HDR, keep=('epoch',))})"
     )
     more = (
@@ -310,10 +311,6 @@ _COMMON = _common_shapes()
 
 def _peel_source(line: str, out: ParsedLine) -> str:
     """The Dashboard's columns or a Meraki syslog header, whichever wraps the message."""
-    m = _DASHBOARD_COLUMNS.match(line)
-    if m:
-        out.shape = "dashboard"
-        return line[m.end():]
     m = _MERAKI_HDR.match(line) if " events " in line[:300] else None
     if m:
         out.ts, out.ts_kind, out.shape = float(m["epoch"]), "absolute", "syslog"
