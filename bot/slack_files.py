@@ -44,11 +44,34 @@ def _display_name(info: Mapping[str, Any]) -> str:
     return _UNSAFE_NAME.sub("", name)
 
 
+def _origin(url: str) -> tuple[str, str, int | None] | None:
+    """(scheme, host, port) with the scheme's default port filled in; None when unreadable."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return scheme, parts.hostname.lower(), port if port is not None else _DEFAULT_PORTS[scheme]
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def token_may_go_to(url: str, api_url: str) -> bool:
-    """Only Slack (or the API host configured in SLACK_API_URL) may see the bot token."""
-    host = (urlsplit(url).hostname or "").lower()
-    api_host = (urlsplit(api_url).hostname or "").lower()
-    return bool(host) and (host == api_host or host == "slack.com" or host.endswith(".slack.com"))
+    """Only Slack over HTTPS, or the origin (scheme, host, port) of SLACK_API_URL, may see the bot token.
+
+    A host name alone is not enough: another port on the same host is another service.
+    """
+    origin = _origin(url)
+    if origin is None:
+        return False
+    if origin == _origin(api_url):
+        return True
+    scheme, host, port = origin
+    return scheme == "https" and port == 443 and (host == "slack.com" or host.endswith(".slack.com"))
 
 
 def decode_log(data: bytes) -> str | None:

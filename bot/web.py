@@ -8,6 +8,7 @@ the list passed to `create_web_app`. Shared objects sit on the application under
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import web
@@ -15,6 +16,9 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
 from bot.settings import Settings
+from bot.slack_gate import Rejected, check_body, check_signature
+
+log = logging.getLogger(__name__)
 
 SLACK_EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
@@ -29,6 +33,18 @@ HEALTH_CHECKS_KEY = web.AppKey("health_checks", list[HealthCheck])
 
 def slack_events(bolt_app: AsyncApp) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def handle_slack_events(request: web.Request) -> web.Response:
+        """Bolt sees a request only once its signature and body have passed the gate."""
+        settings = request.app[SETTINGS_KEY]
+        secret = (settings.reveal(settings.slack_signing_secret) or "").encode()
+        body = await request.read()
+        try:
+            check_signature(secret, body, request.headers)
+            check_body(body, request.content_type)
+        except Rejected as rejected:
+            log.warning("rejected slack request status=%d reason=%s", rejected.status, rejected.reason)
+            # 401 answers as Bolt itself does; a 400 says what was wrong with the body.
+            answer = "invalid request" if rejected.status == 401 else rejected.reason
+            return web.json_response({"error": answer}, status=rejected.status)
         return await to_aiohttp_response(await bolt_app.async_dispatch(await to_bolt_request(request)))
 
     return handle_slack_events

@@ -64,6 +64,7 @@ class StoredFile:
     filetype: str = "text"
     mode: str = "hosted"
     declared_size: int | None = None
+    url_base: str | None = None
 
 
 @dataclass
@@ -151,11 +152,15 @@ class SlackEmulator:
         filetype: str = "text",
         mode: str = "hosted",
         declared_size: int | None = None,
+        url_base: str | None = None,
     ) -> dict[str, Any]:
-        """Store a file and return the stub an event carries for it (shape of file_share_message.json)."""
+        """Store a file and return the stub an event carries for it (shape of file_share_message.json).
+
+        `url_base` points its download URLs at another server, as a forged or odd file object would.
+        """
         data = content.encode() if isinstance(content, str) else content
         file_id = f"F{next(self._ids):08d}"
-        self.files[file_id] = StoredFile(file_id, name, data, mimetype, filetype, mode, declared_size)
+        self.files[file_id] = StoredFile(file_id, name, data, mimetype, filetype, mode, declared_size, url_base)
         return self._file_object(self.files[file_id])
 
     def set_locale(self, user_id: str, locale: str) -> None:
@@ -250,7 +255,7 @@ class SlackEmulator:
         return f"{int(time.time())}.{next(self._ts):06d}"
 
     def _file_object(self, stored: StoredFile) -> dict[str, Any]:
-        base = f"{self.base_url}/files-pri/{self.team_id}-{stored.id}"
+        base = f"{stored.url_base or self.base_url}/files-pri/{self.team_id}-{stored.id}"
         size = stored.declared_size if stored.declared_size is not None else len(stored.content)
         return {
             "id": stored.id,

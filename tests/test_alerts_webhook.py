@@ -98,15 +98,18 @@ async def test_a_missing_or_wrong_secret_is_refused_and_not_logged(store, caplog
         assert secret not in caplog.text
 
 
-async def test_bad_bodies_get_a_clear_status(store):
+async def test_bad_bodies_get_a_clear_status(store, caplog):
+    caplog.set_level(logging.DEBUG)
     async with alert_rig([store], start=False) as rig, aiohttp.ClientSession() as http:
         url = rig.base_url + "/meraki/webhook"
-        async with http.post(url, data=b"not json") as resp:
-            assert resp.status == 400
+        for bad in (b"not json", b'{"a": ', b"42", b'"text"', b"\xff\xfe{}", b"[" * 100_000 + b"]" * 100_000):
+            async with http.post(url, data=bad) as resp:
+                assert resp.status == 400, bad[:20]
         async with http.post(url, json=["a", "list"]) as resp:
             assert resp.status == 400
         async with http.post(url, data=b"{" + b" " * 300_000 + b"}") as resp:
             assert resp.status == 413
+    assert "Traceback" not in caplog.text
 
 
 async def test_vpn_connectivity_change_checks_that_network_at_once(store, caplog):

@@ -67,7 +67,7 @@ def webhook_handler(
             return web.json_response({"error": "body too large"}, status=413)
         try:
             body = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # also invalid UTF-8, and nesting past the interpreter's limit
             return web.json_response({"error": "body is not JSON"}, status=400)
         if not isinstance(body, dict):
             return web.json_response({"error": "body is not a JSON object"}, status=400)
