@@ -336,3 +336,40 @@ async def test_secret_fields_hidden_in_unmodelled_peer_data(emu, session):
     dumped = peer.model_dump_json()
     assert "bgp-pass-77" not in dumped and "top-level-pass-88" not in dumped
     assert "10.0.0.1" in dumped
+
+
+async def test_a_malformed_peer_is_skipped_by_index_and_no_psk_is_logged(emu, session, caplog):
+    caplog.set_level(logging.DEBUG)
+    del emu.data.peers["peers"][1]["name"]
+    emu.data.peers["peers"][2]["privateSubnets"] = "not-a-list"
+    client = client_for(emu, session, org_id=ORG)
+    peers = await client.peers()
+    total = len(emu.data.peers["peers"])
+    assert len(peers) == total - 2
+    skipped = [r.getMessage() for r in caplog.records if "skipped item" in r.getMessage()]
+    assert any("item 1" in m and "name: missing" in m for m in skipped)
+    assert any("item 2" in m and "privateSubnets" in m for m in skipped)
+    assert not any(secret in caplog.text for secret in DEMO_SECRETS)
+
+
+async def test_dashboard_data_of_the_wrong_shape_reads_leniently(emu, session, caplog):
+    caplog.set_level(logging.DEBUG)
+    emu.data.vpn_statuses[0]["thirdPartyVpnPeers"] = None
+    emu.data.vpn_statuses[1]["thirdPartyVpnPeers"][0]["reachability"] = 42
+    emu.data.vpn_statuses[2]["uplinks"] = "wan1"
+    client = client_for(emu, session, org_id=ORG)
+    statuses = await client.vpn_statuses()
+    ids = [s.networkId for s in statuses]
+    assert emu.data.vpn_statuses[0]["networkId"] in ids and emu.data.vpn_statuses[1]["networkId"] in ids
+    assert emu.data.vpn_statuses[2]["networkId"] not in ids
+    first = next(s for s in statuses if s.networkId == emu.data.vpn_statuses[0]["networkId"])
+    assert first.thirdPartyVpnPeers == []
+    second = next(s for s in statuses if s.networkId == emu.data.vpn_statuses[1]["networkId"])
+    assert not second.thirdPartyVpnPeers[0].reachable
+    assert "Traceback" not in caplog.text
+
+
+async def test_a_peer_list_that_is_not_an_object_reads_as_no_peers(emu, session):
+    emu.data.peers = ["a", "list"]  # type: ignore[assignment]
+    client = client_for(emu, session, org_id=ORG)
+    assert await client.peers() == []

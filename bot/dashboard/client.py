@@ -22,7 +22,7 @@ from typing import Any
 
 import aiohttp
 from multidict import CIMultiDictProxy
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 from yarl import URL
 
 from bot import metrics
@@ -35,13 +35,13 @@ from bot.dashboard.models import (
     EventType,
     Network,
     Organization,
-    PeersResponse,
     ThirdPartyPeer,
     UplinkStatus,
     VpnStatus,
 )
 from bot.dashboard.ratelimit import SlidingWindowLimiter
 from bot.dashboard.settings import DEFAULT_BASE_URL, DashboardSettings
+from bot.dashboard.shapes import describe, unique, valid_items
 
 log = logging.getLogger("bot.dashboard")
 
@@ -316,12 +316,12 @@ class DashboardClient:
                 break
             seen.add(str(following))
             target, query = following, None
-        return items
+        return unique(items)
 
     # Organisation-level reads ------------------------------------------------------------
 
     async def organizations(self) -> list[Organization]:
-        return [Organization.model_validate(o) for o in await self.get_all("/organizations")]
+        return valid_items(Organization, await self.get_all("/organizations"), "organizations")
 
     async def organization_id(self) -> str:
         """The configured organisation, or the only one the key can see."""
@@ -341,7 +341,8 @@ class DashboardClient:
 
         async def load() -> list[ThirdPartyPeer]:
             reply = await self.get(f"/organizations/{org}/appliance/vpn/thirdPartyVPNPeers")
-            return PeersResponse.model_validate(reply.data or {}).peers
+            data = reply.data if isinstance(reply.data, dict) else {}
+            return valid_items(ThirdPartyPeer, data.get("peers"), "thirdPartyVPNPeers")
 
         return await self.cache.get_or_load(("peers", org), load)
 
@@ -349,7 +350,7 @@ class DashboardClient:
         org = await self.organization_id()
 
         async def load() -> list[Network]:
-            return [Network.model_validate(n) for n in await self.get_all(f"/organizations/{org}/networks")]
+            return valid_items(Network, await self.get_all(f"/organizations/{org}/networks"), "networks")
 
         return await self.cache.get_or_load(("networks", org), load)
 
@@ -358,7 +359,7 @@ class DashboardClient:
 
         async def load() -> list[Device]:
             raw = await self.get_all(f"/organizations/{org}/devices", [("productTypes[]", "appliance")])
-            return [Device.model_validate(d) for d in raw]
+            return valid_items(Device, raw, "devices")
 
         return await self.cache.get_or_load(("appliances", org), load)
 
@@ -366,13 +367,13 @@ class DashboardClient:
         org = await self.organization_id()
         params = [("networkIds[]", n) for n in network_ids]
         raw = await self.get_all(f"/organizations/{org}/appliance/vpn/statuses", params)
-        return [VpnStatus.model_validate(s) for s in raw]
+        return valid_items(VpnStatus, raw, "vpn statuses")
 
     async def uplink_statuses(self, network_ids: Sequence[str] = ()) -> list[UplinkStatus]:
         org = await self.organization_id()
         params = [("networkIds[]", n) for n in network_ids]
         raw = await self.get_all(f"/organizations/{org}/appliance/uplink/statuses", params)
-        return [UplinkStatus.model_validate(s) for s in raw]
+        return valid_items(UplinkStatus, raw, "uplink statuses")
 
     # Network-level reads -----------------------------------------------------------------
 
@@ -381,7 +382,7 @@ class DashboardClient:
 
         async def load() -> list[EventType]:
             reply = await self.get(f"/networks/{network.id}/events/eventTypes")
-            return [EventType.model_validate(t) for t in reply.data or []]
+            return valid_items(EventType, reply.data, "event types")
 
         return await self.cache.get_or_load(("event-types", tuple(sorted(network.productTypes))), load)
 
@@ -415,7 +416,7 @@ class DashboardClient:
         seen_links: set[str] = set()
         for _ in range(max_pages):
             reply = await self.get(target, query)
-            page = EventsPage.model_validate(reply.data or {})
+            page = _events_page(reply.data)
             for event in page.events:
                 key = (event.occurredAt, event.type, event.msg)
                 if since <= event.occurredAt <= end and key not in seen_events:
@@ -437,3 +438,17 @@ class DashboardClient:
             target, query = older, None
         events.sort(key=lambda e: e.occurredAt, reverse=True)
         return events
+
+
+def _events_page(data: Any) -> EventsPage:
+    """A page of events; an event of an odd shape is skipped, a page of an odd shape reads as empty."""
+    if not isinstance(data, dict):
+        return EventsPage()
+    fields = {k: v for k, v in data.items() if k != "events"}
+    try:
+        page = EventsPage.model_validate(fields)
+    except ValidationError as error:
+        log.warning("dashboard events page: unreadable header (%s)", describe(error))
+        page = EventsPage()
+    page.events = valid_items(Event, data.get("events"), "events")
+    return page

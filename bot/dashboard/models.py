@@ -29,7 +29,23 @@ def _scrub(value: Any) -> Any:
 
 
 class DashboardModel(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    """Lenient where the Dashboard is loose (numbers for strings, null for a list), silent about inputs.
+
+    `hide_input_in_errors`: a validation error of a peer list would otherwise quote its PSKs.
+    """
+
+    model_config = ConfigDict(
+        extra="allow", populate_by_name=True, hide_input_in_errors=True, coerce_numbers_to_str=True
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_means_default(cls, data: Any) -> Any:
+        """`"uplinks": null` reads like a missing key, so the field's default applies."""
+        if not isinstance(data, dict):
+            return data
+        fields = cls.model_fields
+        return {k: v for k, v in data.items() if v is not None or k not in fields or fields[k].is_required()}
 
 
 class Organization(DashboardModel):
