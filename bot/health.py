@@ -145,6 +145,18 @@ def state_check(store: _StateStore, kind: str, *, timeout: float = CHECK_TIMEOUT
     return probe
 
 
+def tasks_check(down: Callable[[], dict[str, str]]) -> Check:
+    """Not ready while a supervised background task waits to restart (its loop is not running)."""
+
+    async def probe() -> CheckResult:
+        waiting = down()
+        if waiting:
+            return CheckResult(False, "; ".join(f"{name} not running ({why})" for name, why in sorted(waiting.items())))
+        return CheckResult(True, "running")
+
+    return probe
+
+
 def passing(detail: str) -> Check:
     """A check with nothing to ask, e.g. the state store while alerts are off."""
 

@@ -71,6 +71,15 @@ OPEN_INCIDENTS = Gauge("vpn_doctor_open_incidents", "Open alert incidents", regi
 ALERTS_POSTED = Counter(
     "vpn_doctor_alerts_posted", "Alert messages posted to the alert channel", ["kind"], registry=REGISTRY
 )
+TASK_RUNNING = Gauge(
+    "vpn_doctor_task_running",
+    "1 while a background task runs, 0 while it waits to restart",
+    ["task"],
+    registry=REGISTRY,
+)
+TASK_RESTARTS = Counter(
+    "vpn_doctor_task_restarts", "Background tasks restarted after an error", ["task"], registry=REGISTRY
+)
 INFO = Gauge("vpn_doctor_info", "The running build and Slack mode (always 1)", ["version", "mode"], registry=REGISTRY)
 
 # Every family the registry exposes, as named in the text format (docs/operations.md lists them).
@@ -83,6 +92,8 @@ METRIC_NAMES = (
     "vpn_doctor_dashboard_request_seconds",
     "vpn_doctor_open_incidents",
     "vpn_doctor_alerts_posted_total",
+    "vpn_doctor_task_running",
+    "vpn_doctor_task_restarts_total",
     "vpn_doctor_info",
 )
 
@@ -133,6 +144,14 @@ def dashboard_call(path: str, status: int | str, seconds: float) -> None:
 
 def alert_posted(kind: str) -> None:
     ALERTS_POSTED.labels(kind=kind).inc()
+
+
+def task_running(name: str, running: bool) -> None:
+    TASK_RUNNING.labels(task=name).set(1 if running else 0)
+
+
+def task_restarted(name: str) -> None:
+    TASK_RESTARTS.labels(task=name).inc()
 
 
 def open_incidents(count: int) -> None:

@@ -45,7 +45,7 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
     from bot.alerts import start_alerts
     from bot.app import create_app
     from bot.chat import warm_up
-    from bot.health import operations
+    from bot.health import operations, tasks_check
     from bot.services import Services
 
     await asyncio.to_thread(warm_up)
@@ -59,6 +59,9 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
     alerts = await start_alerts(settings, bolt_app, routes, session, services)
     state = alerts.store if alerts is not None else None
     ops = await operations(bolt_app.client, services.live, state, settings.vpn_doctor_state.split("://", 1)[0])
+    if alerts is not None:
+        supervisor = alerts.service.tasks
+        ops.add("tasks", tasks_check(lambda: dict(supervisor.down)))
     routes.append(ops.route)  # GET /readyz and /metrics
     metrics.started(settings.mode)
     checks: list[HealthCheck] = []

@@ -46,8 +46,8 @@ def _answers(port: int) -> bool:
 
 
 class RedisServer:
-    def __init__(self, binary: str, folder: Path) -> None:
-        self.port = free_port()
+    def __init__(self, binary: str, folder: Path, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.folder = folder
         self.process = subprocess.Popen(
             [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",

@@ -30,7 +30,7 @@ from bot.alerts.poller import Poller, PollResult
 from bot.alerts.poster import BLOCKED_BACKOFF_SECONDS, MAX_BLOCKED_BACKOFF_SECONDS, POST_INTERVAL_SECONDS, Poster
 from bot.alerts.render import join, uplink_lines, when
 from bot.alerts.state import StateStore
-from bot.alerts.tasks import cancel_all
+from bot.alerts.tasks import Supervisor
 from bot.alerts.webhook import WEBHOOK_PATH, WebhookAlert, changed_by, changed_labels, touches_vpn, webhook_handler
 from bot.dashboard.client import DashboardClient
 from bot.dashboard.errors import DashboardError
@@ -62,6 +62,8 @@ class AlertConfig:
     retry_seconds: float = RETRY_SECONDS
     max_retry_seconds: float = MAX_RETRY_SECONDS
     retention_seconds: float = RETENTION_SECONDS
+    task_backoff: float = 1.0
+    max_task_backoff: float = 30.0
 
 
 class AlertService:
@@ -105,22 +107,19 @@ class AlertService:
         self._pruned_at: float | None = None
         self._became_leader = asyncio.Event()
         self._desk_wanted = asyncio.Event()
-        self._tasks: list[asyncio.Task[None]] = []
+        self.tasks = Supervisor(backoff=config.task_backoff, max_backoff=config.max_task_backoff)
 
     # Lifecycle ----------------------------------------------------------------------------
 
     async def start(self) -> AlertService:
-        self._tasks = [
-            asyncio.create_task(self._keep_lease(), name="alerts-lease"),
-            asyncio.create_task(self._poll_loop(), name="alerts-poll"),
-            asyncio.create_task(self._desk_loop(), name="alerts-desk"),
-        ]
+        self.tasks.start("alerts-lease", self._keep_lease)
+        self.tasks.start("alerts-poll", self._poll_loop)
+        self.tasks.start("alerts-desk", self._desk_loop)
         return self
 
     async def stop(self, *, release: bool = True) -> None:
         """Stop polling and posting; `release=False` leaves the lease to expire (as a crash would)."""
-        await cancel_all(self._tasks)
-        self._tasks = []
+        await self.tasks.stop()
         await self.poster.close()
         if release and self.leader:
             with contextlib.suppress(Exception):
