@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from knowledge.normalise import clean_text
+
 _CONTROL = re.compile(r"<([^<>\n]*)>")
 _FENCE = re.compile(r"^\s*```")
 _QUOTE = re.compile(r"^&gt; ?|^> ")
@@ -129,8 +131,8 @@ def rich_text(blocks: Iterable[Mapping[str, Any]], bot_user_id: str | None = Non
 
 
 def message_text(message: Mapping[str, Any], bot_user_id: str | None = None) -> str:
-    """What the person typed: the rich_text blocks when present, else the un-formatted `text`."""
+    """What the person typed (rich_text blocks, else the un-formatted `text`), invisible characters removed."""
     from_blocks = rich_text(message.get("blocks") or [], bot_user_id)
     if from_blocks is not None:
-        return from_blocks.strip()
-    return unformat(str(message.get("text") or ""), bot_user_id).strip()
+        return clean_text(from_blocks).strip()
+    return clean_text(unformat(str(message.get("text") or ""), bot_user_id)).strip()

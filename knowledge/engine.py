@@ -29,6 +29,7 @@ from knowledge.models import (
     Verdict,
 )
 from knowledge.netmath import supernet
+from knowledge.normalise import clean_bytes, clean_chunks, clean_text
 from knowledge.ordering import chronological
 from knowledge.parse import parse_iso
 from knowledge.peers import assign_peers, attribute_by_sequence
@@ -61,6 +62,7 @@ def diagnose_text(text: str, lang: Lang = "en") -> Diagnosis:
 
 def diagnose_bytes(data: bytes, lang: Lang = "en") -> Diagnosis:
     info = InputInfo()
+    data = clean_bytes(data)
     events_json = _maybe_json(data)
     if events_json is not None:
         return diagnose_events(events_json, lang, source_text=data.decode("utf-8", "replace"))
@@ -82,11 +84,12 @@ def diagnose_stream(stream: IO[bytes], lang: Lang = "en", chunk_size: int = 4 <<
         while block := stream.read(chunk_size):
             yield block
 
-    return _diagnose_chunks(chunks(), lang, InputInfo())
+    return _diagnose_chunks(clean_chunks(chunks()), lang, InputInfo())
 
 
 def diagnose_lines(lines: Iterable[str], lang: Lang = "en") -> Diagnosis:
-    return _diagnose_chunks((line.encode("utf-8", "replace") + b"\n" for line in lines), lang, InputInfo())
+    cleaned = (clean_text(line).encode("utf-8", "replace") + b"\n" for line in lines)
+    return _diagnose_chunks(cleaned, lang, InputInfo())
 
 
 @collector_paused()
@@ -105,6 +108,7 @@ def diagnose_events(events: Sequence[Mapping[str, Any]] | Mapping[str, Any], lan
         msg = data.get("msg") if isinstance(data, Mapping) else None
         if not isinstance(msg, str) or not msg.strip():
             continue
+        msg = clean_text(msg)
         when = item.get("occurredAt")
         stamp = when.strip() if isinstance(when, str) and parse_iso(when) is not None else ""
         line_no = locator.find(msg) if locator else index
