@@ -30,7 +30,15 @@ _INVISIBLE = re.compile(
 _FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 
 
+# First bytes of everything _SUSPECT matches, marked 0 in a translation table: `translate`
+# and a search for one byte run at memory speed, where the regex alone costs a second per 100 MB.
+_LEADS = frozenset([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, 0xC2, 0xE2, 0xE3, 0xEF])
+_MARK_LEADS = bytes(0 if b in _LEADS else 1 for b in range(256))
+
+
 def needs_cleaning(data: bytes) -> bool:
+    if b"\x00" not in data.translate(_MARK_LEADS):
+        return False
     return _SUSPECT.search(data) is not None
 
 
