@@ -157,6 +157,15 @@ def tasks_check(down: Callable[[], dict[str, str]]) -> Check:
     return probe
 
 
+def failing(detail: str) -> Check:
+    """A check that is known to fail until a restart, e.g. a state store that could not be opened."""
+
+    async def probe() -> CheckResult:
+        return CheckResult(False, detail)
+
+    return probe
+
+
 def passing(detail: str) -> Check:
     """A check with nothing to ask, e.g. the state store while alerts are off."""
 

@@ -42,10 +42,10 @@ def service_routes(settings: Settings) -> list[RouteSetup]:
 
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
     """Run the Slack app until `stop` is set, then shut down cleanly."""
-    from bot.alerts import start_alerts
+    from bot.alerts import RunningAlerts, start_alerts
     from bot.app import create_app
     from bot.chat import warm_up
-    from bot.health import operations, tasks_check
+    from bot.health import failing, operations, tasks_check
     from bot.services import Services
 
     await asyncio.to_thread(warm_up)
@@ -57,11 +57,13 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
     routes = service_routes(settings)
     # None unless VPN_DOCTOR_ALERT_CHANNEL is set; alerts poll through the Services' Dashboard connection.
     alerts = await start_alerts(settings, bolt_app, routes, session, services)
-    state = alerts.store if alerts is not None else None
+    state = alerts.store if isinstance(alerts, RunningAlerts) else None
     ops = await operations(bolt_app.client, services.live, state, settings.vpn_doctor_state.split("://", 1)[0])
-    if alerts is not None:
+    if isinstance(alerts, RunningAlerts):
         supervisor = alerts.service.tasks
         ops.add("tasks", tasks_check(lambda: dict(supervisor.down)))
+    elif alerts is not None:
+        ops.add("state", failing(alerts.reason))
     routes.append(ops.route)  # GET /readyz and /metrics
     metrics.started(settings.mode)
     checks: list[HealthCheck] = []

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.dashboard.emulator import DashboardEmulator
@@ -222,6 +223,32 @@ async def test_readyz_checks_the_alert_state_store(tmp_path: Path) -> None:
         assert status == 503
         (reason,) = body["reasons"]
         assert reason.startswith("state: ") and "Error" in reason
+
+
+@pytest.mark.parametrize("damage", ["corrupt-file", "unwritable-folder"])
+async def test_a_broken_state_store_turns_alerts_off_but_the_bot_keeps_answering(tmp_path: Path, damage: str) -> None:
+    folder = tmp_path / "state"
+    folder.mkdir()
+    (folder / "alerts.sqlite3").write_bytes(b"this is not a SQLite database" * 100)
+    env = {
+        "VPN_DOCTOR_ALERT_CHANNEL": "C0ALERTS",
+        "VPN_DOCTOR_POLL_SECONDS": "3600",
+        "VPN_DOCTOR_STATE": f"sqlite:///{folder / 'alerts.sqlite3'}",
+    }
+    if damage == "unwritable-folder":
+        env["VPN_DOCTOR_STATE"] = "sqlite:////proc/vpn-doctor/alerts.sqlite3"  # even root cannot create it
+    async with bot_process(tmp_path, **env) as bot:
+        status, body = await bot.readyz()
+        assert status == 503
+        (reason,) = body["reasons"]
+        assert reason.startswith("state: sqlite state store unavailable"), reason
+        in_alerts = "C0ALERTS"
+        (notice,) = await bot.emulator.wait_for("chat.postMessage", 1, where=lambda c: c.get("channel") == in_alerts)
+        assert "Alerts are off" in notice["text"]
+        await bot.mention(pasted_lines())
+        await bot.emulator.wait_for("chat.postMessage", 1, where=lambda c: c.get("channel") != in_alerts)
+        assert bot.process.returncode is None
+        assert len([c for c in bot.emulator.calls_to("chat.postMessage") if c.get("channel") == in_alerts]) == 1
 
 
 async def test_two_http_replicas_share_a_real_redis_and_are_ready(tmp_path: Path, redis_server: RedisServer) -> None:  # noqa: F811
