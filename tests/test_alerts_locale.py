@@ -34,7 +34,7 @@ def test_every_alert_text_has_both_languages_with_the_same_placeholders(key: str
 
 
 def _trees() -> dict[str, ast.Module]:
-    return {path.name: ast.parse(path.read_text(encoding="utf-8")) for path in ALERT_CODE}
+    return {str(path.relative_to(ROOT)): ast.parse(path.read_text(encoding="utf-8")) for path in ALERT_CODE}
 
 
 def _strings(tree: ast.Module) -> list[str]:
