@@ -150,7 +150,15 @@ def open_seen_store(redis_url: str | None) -> SeenStore:
 
 
 def message_key(body: Mapping[str, Any]) -> str | None:
-    """The identity of the user message behind an Events API delivery, if it is one we answer."""
+    """The identity of the user action behind a delivery, if it is one we answer.
+
+    A message shortcut is one click: Slack gives each click its own `trigger_id`, so a payload
+    that arrives twice with the same trigger is one click delivered twice.
+    """
+    if body.get("type") == "message_action":
+        trigger = body.get("trigger_id")
+        team = (body.get("team") or {}).get("id") if isinstance(body.get("team"), Mapping) else None
+        return f"{team or '-'}:shortcut:{trigger}" if trigger else None
     if body.get("type") != "event_callback":
         return None
     event = body.get("event") or {}

@@ -110,6 +110,7 @@ def shortcut_body(message_text: str, response_url: str, *, thread_ts: str | None
     body = fixture("message_action.json")
     body["callback_id"] = "diagnose_message"
     body["response_url"] = response_url
+    body["trigger_id"] = f"{next(_counter)}.{next(_counter)}.{next(_counter):08x}"  # one per click, as Slack's are
     message = body["message"]
     message["ts"] = body["message_ts"] = next_ts()
     message["text"] = message_text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator
 
 import pytest
@@ -56,3 +57,15 @@ async def test_shortcut_on_a_message_without_logs(bot: BotHarness) -> None:
     await bot.send_interactive(shortcut_body("lunch at noon?", bot.emulator.response_url()))
     (reply,) = await bot.replies()
     assert "did not recognise" in blocks_text(reply)
+
+
+async def test_the_same_shortcut_click_delivered_twice_is_answered_once(bot: BotHarness) -> None:
+    payload = shortcut_body(PSK_RAW, bot.emulator.response_url())
+    assert (await bot.send_interactive(payload))[0] == 200
+    assert (await bot.send_interactive(copy.deepcopy(payload)))[0] == 200
+    await bot.replies()
+    await bot.emulator.settle(quiet=0.3)
+    assert len(bot.emulator.calls_to("chat.postMessage")) == 1
+    again = shortcut_body(PSK_RAW, bot.emulator.response_url())
+    assert (await bot.send_interactive(again))[0] == 200
+    await bot.replies(2)
