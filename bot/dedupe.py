@@ -157,8 +157,9 @@ def message_key(body: Mapping[str, Any]) -> str | None:
     """
     if body.get("type") == "message_action":
         trigger = body.get("trigger_id")
-        team = (body.get("team") or {}).get("id") if isinstance(body.get("team"), Mapping) else None
-        return f"{team or '-'}:shortcut:{trigger}" if trigger else None
+        team = body.get("team")
+        team_id = team.get("id") if isinstance(team, Mapping) else None
+        return f"{team_id or '-'}:shortcut:{trigger}" if trigger else None
     if body.get("type") != "event_callback":
         return None
     event = body.get("event") or {}

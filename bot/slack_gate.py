@@ -58,12 +58,10 @@ def check_body(body: bytes, content_type: str) -> None:
         _json_object(form["payload"][0])
 
 
-def _json_object(text: str) -> dict[str, Any]:
+def _json_object(text: str) -> None:
     try:
         value = json.loads(text)
     except (ValueError, RecursionError):  # RecursionError: nesting deeper than the interpreter allows
         raise Rejected(400, "malformed JSON") from None
     if not isinstance(value, dict):
         raise Rejected(400, "JSON body is not an object")
-    return value
-
