@@ -18,7 +18,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import metrics
-from bot.chat import Reply, ReplyKind, build_reply, help_reply, parse_request
+from bot.chat import Reply, ReplyKind, build_reply, help_reply, notice_reply, parse_request
+from bot.in_flight import Mark
 from bot.locale import ui
 from bot.render.blocks import SlackMessage, slack_message
 from bot.services import Services
@@ -112,6 +113,20 @@ def result_reaction(reply: Reply) -> str | None:
     return RESULT_REACTIONS[reply.diagnosis.verdict]
 
 
+def thread_note_mark(client: AsyncWebClient, thread: Thread, lang: Lang, note: str) -> Mark:
+    """How a reply cut short by a shutdown is marked: ⚠️ instead of 👀, and a note saying so in the thread."""
+
+    async def mark_unanswered() -> None:
+        message = slack_message(notice_reply(lang, (note,)))
+        await asyncio.gather(
+            react(client, thread, WORKING_REACTION, remove=True),
+            react(client, thread, ERROR_REACTION),
+            post(client, thread, message),
+        )
+
+    return mark_unanswered
+
+
 async def answer_message(
     client: AsyncWebClient,
     services: Services,
@@ -123,6 +138,21 @@ async def answer_message(
     hook: ReplyHook | None = None,
 ) -> Reply:
     """Diagnose what the message (and its files) holds and reply in the thread."""
+    lang = services.settings.vpn_doctor_lang
+    default = thread_note_mark(client, thread, lang, ui("unfinished", lang))
+    async with services.in_flight.track("reply", default):
+        return await _answer_message(client, services, thread, user, text, files, hook)
+
+
+async def _answer_message(
+    client: AsyncWebClient,
+    services: Services,
+    thread: Thread,
+    user: str | None,
+    text: str,
+    files: Sequence[Mapping[str, Any]],
+    hook: ReplyHook | None,
+) -> Reply:
     started = time.perf_counter()
     settings = services.settings
     request = parse_request(text)
@@ -137,6 +167,7 @@ async def answer_message(
     lang, _ = await asyncio.gather(
         services.language(client, user, request.lang), react(client, thread, WORKING_REACTION)
     )
+    services.in_flight.replace_mark(thread_note_mark(client, thread, lang, ui("unfinished", lang)))
     notices: list[str] = []
     source = request.text
     if files:

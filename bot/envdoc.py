@@ -39,6 +39,10 @@ DESCRIPTIONS: dict[str, str] = {
     "vpn_doctor_lang": "Reply language when neither the message nor the user's Slack locale decides: en or ja",
     "vpn_doctor_live_channels": "Comma-separated channel IDs where live Dashboard lookups are allowed (empty = all)",
     "vpn_doctor_live_users": "Comma-separated user IDs allowed to run live Dashboard lookups (empty = all)",
+    "vpn_doctor_lookup_deadline_seconds": "Longest a live lookup waits on the Dashboard (429s included); past it the "
+    "answer says the Dashboard is busy and shows what was read",
+    "vpn_doctor_shutdown_grace_seconds": "Seconds answers in flight get to finish after SIGTERM; those still running "
+    "are then marked as not answered (keep it below the pod's terminationGracePeriodSeconds minus 5)",
     "vpn_doctor_alert_channel": "Channel ID for VPN alerts; alerts are off while it is unset",
     "vpn_doctor_poll_seconds": "Seconds between two polls of the organisation's VPN statuses",
     "vpn_doctor_state": "Alert state: sqlite:///file (one replica; relative to the working directory) "
@@ -49,9 +53,16 @@ DESCRIPTIONS: dict[str, str] = {
 # Sections in the order the files list them; a field goes to the first section whose prefix it has.
 SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Slack", ("slack_",)),
-    ("HTTP server and logs", ("port", "bind_address", "log_")),
+    ("HTTP server and logs", ("port", "bind_address", "log_", "vpn_doctor_shutdown_")),
     ("Replies", ("vpn_doctor_lang", "vpn_doctor_max_file")),
-    ("Meraki Dashboard (live lookups)", ("meraki_api_key", "meraki_org_id", "meraki_base_url", "vpn_doctor_meraki_")),
+    ("Meraki Dashboard (live lookups)", (
+            "meraki_api_key",
+            "meraki_org_id",
+            "meraki_base_url",
+            "vpn_doctor_meraki_",
+            "vpn_doctor_lookup_",
+        ),
+    ),
     ("Live lookup access", ("vpn_doctor_live_",)),
     ("Alerts", ("vpn_doctor_alert_", "vpn_doctor_poll_", "vpn_doctor_state", "meraki_webhook_")),
 )

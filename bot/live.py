@@ -12,12 +12,15 @@ import difflib
 import ipaddress
 import logging
 import time
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
 from bot.dashboard.client import DashboardClient, count_calls
+from bot.dashboard.errors import DashboardError, Reason
 from bot.dashboard.models import Device, EventType, Network, ThirdPartyPeer, UplinkStatus, VpnStatus
 from bot.dashboard.narrow import PeerAddresses, is_vpn_event, narrow_events
 from knowledge import diagnose_events
@@ -27,8 +30,10 @@ from knowledge.library import load_catalog
 from knowledge.models import Basis, Diagnosis, Finding, Lang, PeerReport, PeerState, Severity, Verdict
 
 log = logging.getLogger("bot.live")
+T = TypeVar("T")
 
 DEFAULT_HOURS = 24.0
+DEFAULT_DEADLINE_SECONDS = 30.0
 MAX_HOURS = 24.0 * 7
 _VERDICT_RANK = {Verdict.UNKNOWN: 0, Verdict.HEALTHY: 1, Verdict.DEGRADED: 2, Verdict.FAILING: 3}
 _NO_NETWORK: dict[Lang, str] = {
@@ -76,6 +81,9 @@ class LiveReport(BaseModel):
     duration_ms: int
     demo: bool
     notes: list[str] = Field(default_factory=list)
+    unread: list[str] = Field(
+        default_factory=list, description="what the Dashboard had not returned when the lookup's deadline passed"
+    )
 
     @property
     def finding_ids(self) -> list[str]:
@@ -124,6 +132,26 @@ class PeerList(BaseModel):
     peers: list[PeerSummary] = Field(default_factory=list)
     dashboard_calls: int
     demo: bool
+
+
+@dataclass
+class _Progress:
+    """What one lookup has read so far."""
+
+    peer: ThirdPartyPeer | None = None
+    networks: list[Network] | None = None
+    sections: list[NetworkSection] = field(default_factory=list)
+    parts: list[tuple[str, Diagnosis]] = field(default_factory=list)
+    extra: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def unread(self) -> list[str]:
+        if self.networks is None:
+            return ["networks", "statuses", "events"]
+        if self.networks and not self.sections:
+            return ["statuses", "events"]
+        done = {name for name, _ in self.parts}
+        return [f"events:{s.name}" for s in self.sections if s.name not in done]
 
 
 def _is_ip(text: str) -> bool:
@@ -271,9 +299,12 @@ def merge_diagnoses(parts: list[tuple[str, Diagnosis]], extra: list[Finding], la
 class LiveService:
     """Live lookups for one organisation; safe to share between concurrent requests."""
 
-    def __init__(self, client: DashboardClient, *, demo: bool = False) -> None:
+    def __init__(
+        self, client: DashboardClient, *, demo: bool = False, deadline: float = DEFAULT_DEADLINE_SECONDS
+    ) -> None:
         self.client = client
         self.demo = demo
+        self.deadline = deadline
 
     async def _network_part(
         self,
@@ -283,7 +314,8 @@ class LiveService:
         who: PeerAddresses,
         since: datetime,
         lang: Lang,
-    ) -> tuple[str, Diagnosis]:
+        read: _Progress,
+    ) -> None:
         included = vpn_event_types(await self.client.event_types(network))
         events = await self.client.network_events(network.id, since, included_types=included)
         vpn = [e for e in events if e.msg and (included or is_vpn_event(e))]
@@ -293,88 +325,116 @@ class LiveService:
         # The engine is CPU-bound; off the event loop, it cannot delay paced requests into a burst.
         raw = [e.model_dump(mode="json") for e in mine]
         diagnosis = await asyncio.to_thread(diagnose_events, raw, lang)
-        return network.name, diagnosis
+        read.parts.append((network.name, diagnosis))
 
     async def lookup(
         self, query: str, hours: float = DEFAULT_HOURS, lang: Lang = "en"
     ) -> LiveReport | LookupMiss:
-        """Diagnose one peer from its configuration, status, MX firmware, uplinks and events."""
+        """Diagnose one peer from its configuration, status, MX firmware, uplinks and events.
+
+        The whole lookup gets `deadline` seconds (429 waits included): past it, the answer is
+        built from what the Dashboard returned so far and says what is missing.
+        """
         started = time.monotonic()
         hours = min(max(hours, 1.0), MAX_HOURS)
+        read = _Progress()
         with count_calls() as calls:
-            peers = await self.client.peers()
-            found = resolve_peer(query, peers)
+            try:
+                async with asyncio.timeout(self.deadline):
+                    found = await self._read(query, hours, lang, read)
+            except TimeoutError:
+                found = None
             if isinstance(found, LookupMiss):
                 found.dashboard_calls = calls.count
                 found.demo = self.demo
                 return found
-            peer = found
-            networks = [
-                n for n in await self.client.networks()
-                if "appliance" in n.productTypes and peer.applies_to(n)
-            ]
-            ids = [n.id for n in networks]
-            notes: list[str] = []
-            sections: list[NetworkSection] = []
-            parts: list[tuple[str, Diagnosis]] = []
-            extra: list[Finding] = []
-            if networks:
-                vpn, uplinks, devices = await asyncio.gather(
-                    self.client.vpn_statuses(ids), self.client.uplink_statuses(ids), self.client.appliances()
-                )
-                since = datetime.now(UTC) - timedelta(hours=hours)
-                tasks = []
-                for network in networks:
-                    others = [p for p in peers if p is not peer and p.applies_to(network)]
-                    who = PeerAddresses(
-                        mine=frozenset(a for a in (peer.publicIp, peer.publicHostname) if a),
-                        others=frozenset(p.publicIp for p in others if p.publicIp),
-                        alone=not others,
-                    )
-                    section = _section(
-                        network,
-                        peer,
-                        next((s for s in vpn if s.networkId == network.id), None),
-                        next((d for d in devices if d.networkId == network.id), None),
-                        next((u for u in uplinks if u.networkId == network.id), None),
-                    )
-                    sections.append(section)
-                    tasks.append(self._network_part(network, section, peer, who, since, lang))
-                    if (failover := _failover_finding(section, peer, lang)) is not None:
-                        extra.append(failover)
-                parts = list(await asyncio.gather(*tasks))
-                for section in sections:
-                    config = check_peer(peer.public_view(), firmware=section.firmware, lang=lang)
-                    parts.append((section.name, config))
-            else:
-                notes.append("no-mx-network")
-            diagnosis = merge_diagnoses(parts, extra, lang)
+            if read.peer is None:
+                log.warning("live lookup %r ran out of time before the peer list arrived", query)
+                raise DashboardError(0, Reason.DEADLINE, path="thirdPartyVPNPeers")
+            peer = read.peer
+            parts = list(read.parts)
+            for section in read.sections:
+                parts.append((section.name, check_peer(peer.public_view(), firmware=section.firmware, lang=lang)))
+            if read.networks is None:
+                parts.append(("", check_peer(peer.public_view(), lang=lang)))
+            diagnosis = merge_diagnoses(parts, read.extra, lang)
             report = LiveReport(
                 query=query,
                 peer=peer.public_view(),
-                networks=sections,
+                networks=read.sections,
                 diagnosis=diagnosis,
                 hours=hours,
                 dashboard_calls=calls.count,
                 duration_ms=int((time.monotonic() - started) * 1000),
                 demo=self.demo,
-                notes=notes,
+                notes=read.notes,
+                unread=[] if found is not None else read.unread(),
             )
         log.info(
-            "live lookup %s: %s, findings %s, %d dashboard calls, %d ms",
+            "live lookup %s: %s, findings %s, %d dashboard calls, %d ms%s",
             peer.name,
             diagnosis.verdict.value,
             diagnosis.finding_ids,
             report.dashboard_calls,
             report.duration_ms,
+            f", past the {self.deadline:g} s deadline without {', '.join(report.unread)}" if report.unread else "",
         )
         return report
+
+    async def _read(self, query: str, hours: float, lang: Lang, read: _Progress) -> ThirdPartyPeer | LookupMiss:
+        """Each step leaves its result in `read`, so a deadline keeps everything that arrived."""
+        peers = await self.client.peers()
+        found = resolve_peer(query, peers)
+        if isinstance(found, LookupMiss):
+            return found
+        peer = read.peer = found
+        networks = read.networks = [
+            n for n in await self.client.networks() if "appliance" in n.productTypes and peer.applies_to(n)
+        ]
+        if not networks:
+            read.notes.append("no-mx-network")
+            return peer
+        ids = [n.id for n in networks]
+        vpn, uplinks, devices = await asyncio.gather(
+            self.client.vpn_statuses(ids), self.client.uplink_statuses(ids), self.client.appliances()
+        )
+        since = datetime.now(UTC) - timedelta(hours=hours)
+        tasks = []
+        for network in networks:
+            others = [p for p in peers if p is not peer and p.applies_to(network)]
+            who = PeerAddresses(
+                mine=frozenset(a for a in (peer.publicIp, peer.publicHostname) if a),
+                others=frozenset(p.publicIp for p in others if p.publicIp),
+                alone=not others,
+            )
+            section = _section(
+                network,
+                peer,
+                next((s for s in vpn if s.networkId == network.id), None),
+                next((d for d in devices if d.networkId == network.id), None),
+                next((u for u in uplinks if u.networkId == network.id), None),
+            )
+            read.sections.append(section)
+            tasks.append(self._network_part(network, section, peer, who, since, lang, read))
+            if (failover := _failover_finding(section, peer, lang)) is not None:
+                read.extra.append(failover)
+        await asyncio.gather(*tasks)
+        return peer
+
+    async def _within_deadline(self, work: Awaitable[T], path: str) -> T:
+        """A list with nothing to show until all of it has arrived: past the deadline, say the Dashboard is busy."""
+        try:
+            async with asyncio.timeout(self.deadline):
+                return await work
+        except TimeoutError:
+            log.warning("%s ran out of time after %g s", path, self.deadline)
+            raise DashboardError(0, Reason.DEADLINE, path=path) from None
 
     async def status(self) -> StatusReport:
         """Every third-party peer's reachability per MX network, unreachable ones first."""
         started = time.monotonic()
         with count_calls() as calls:
-            statuses = await self.client.vpn_statuses()
+            statuses = await self._within_deadline(self.client.vpn_statuses(), "appliance/vpn/statuses")
         rows = [
             PeerStatusRow(
                 peer=p.name,
@@ -397,7 +457,9 @@ class LiveService:
 
     async def peers(self) -> PeerList:
         with count_calls() as calls:
-            peers, networks = await asyncio.gather(self.client.peers(), self.client.networks())
+            peers, networks = await self._within_deadline(
+                asyncio.gather(self.client.peers(), self.client.networks()), "thirdPartyVPNPeers"
+            )
         appliance = [n for n in networks if "appliance" in n.productTypes]
         return PeerList(
             peers=[

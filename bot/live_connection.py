@@ -38,7 +38,11 @@ class LiveConnection:
                 stack = AsyncExitStack()
                 connection = await stack.enter_async_context(open_dashboard(self._settings))
                 self._stack = stack
-                self._service = LiveService(connection.client, demo=connection.demo)
+                self._service = LiveService(
+                    connection.client,
+                    demo=connection.demo,
+                    deadline=self._settings.vpn_doctor_lookup_deadline_seconds,
+                )
                 log.info("dashboard connected demo=%s", connection.demo)
         return self._service
 

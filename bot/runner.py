@@ -25,8 +25,6 @@ from bot.web import HealthCheck, RouteSetup, create_web_app, slack_routes
 
 log = logging.getLogger(__name__)
 
-SHUTDOWN_GRACE_SECONDS = 10.0
-
 
 def shell_commands(settings: Settings) -> list[ShellCommand]:
     """Extra commands for the local shell beyond help/lang/quit; add new ones here."""
@@ -90,7 +88,10 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
         if socket_handler is not None:
             await socket_handler.close_async()
         await runner.cleanup()
-        await _finish_in_flight()
+        grace = settings.vpn_doctor_shutdown_grace_seconds
+        started = asyncio.get_running_loop().time()
+        await services.in_flight.finish(grace)
+        await _finish_in_flight(max(0.0, grace - (asyncio.get_running_loop().time() - started)))
         await services.aclose()
         await session.close()
 
@@ -102,8 +103,8 @@ def _socket_connected(handler: object) -> Callable[[], Awaitable[bool]]:
     return socket_mode_connected
 
 
-async def _finish_in_flight() -> None:
-    """Listeners run as tasks after the ack; give them a moment to post their answers.
+async def _finish_in_flight(timeout: float) -> None:
+    """Other tasks (a help reply, an alert post) get what is left of the grace period.
 
     A server's connection loop is not work in flight: ours ended with the runner, and any left
     belong to the in-process demo Dashboard, idle on keep-alive connections until it is closed.
@@ -113,7 +114,7 @@ async def _finish_in_flight() -> None:
         t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not _serves_a_connection(t)
     ]
     if pending:
-        await asyncio.wait(pending, timeout=SHUTDOWN_GRACE_SECONDS)
+        await asyncio.wait(pending, timeout=timeout)
 
 
 def _serves_a_connection(task: asyncio.Task[object]) -> bool:

@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.dedupe import SeenStore, open_seen_store
+from bot.in_flight import InFlight
 from bot.live import LiveService
 from bot.live_connection import LiveConnection
 from bot.settings import Settings
@@ -81,6 +82,8 @@ class Services:
     # Live Dashboard lookups; tests pass a `live_service` aimed at their own Dashboard emulator.
     live_service: InitVar[LiveService | None] = None
     live: LiveConnection = field(init=False)
+    # Answers owed to people right now: a shutdown finishes them or marks them as not answered.
+    in_flight: InFlight = field(default_factory=InFlight)
     seen: SeenStore = field(init=False)
     # One worker: diagnosis is CPU-bound Python (threads would only contend for the GIL) and
     # keeping it off the event loop lets acknowledgements go out while a long log is read.

@@ -38,6 +38,9 @@ class Settings(DashboardSettings):
     log_format: Literal["json", "text"] = Field(
         default="json", description="Log line format: json (one object per line) or text; the shell always logs text"
     )
+    vpn_doctor_shutdown_grace_seconds: float = Field(
+        default=10.0, ge=0, description="how long answers in flight get to finish after SIGTERM before they are marked"
+    )
 
     vpn_doctor_lang: Lang = "en"
     vpn_doctor_max_file_bytes: int = Field(

@@ -11,7 +11,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.conversation import Thread
+from bot.conversation import Thread, thread_note_mark
 from bot.live import DEFAULT_HOURS
 from bot.live_access import may_look_up
 from bot.live_audit import Audit
@@ -69,7 +69,9 @@ async def on_fetch_live(
         await respond(text=live_ui("refused", lang), response_type="ephemeral", replace_original=False)
         audit.write("refused")
         return
-    await answer_in_thread(client, services, thread, peer, DEFAULT_HOURS, lang, audit)
+    mark = thread_note_mark(client, thread, lang, live_ui("button_unfinished", lang, peer=peer))
+    async with services.in_flight.track("button", mark):
+        await answer_in_thread(client, services, thread, peer, DEFAULT_HOURS, lang, audit)
     audit.write()
 
 

@@ -35,6 +35,8 @@ from bot.render.dashboard import (
     peers_message,
     result_parent,
     status_message,
+    unfinished_command,
+    unfinished_parent,
 )
 from bot.services import Services
 from bot.vpn_request import VpnAction, VpnRequest, parse_vpn
@@ -59,9 +61,24 @@ async def on_vpn(
 ) -> None:
     await ack()
     services = services_of(context)
-    request = parse_vpn(str(command.get("text") or ""))
+    text = str(command.get("text") or "")
+    request = parse_vpn(text)
     user, channel = command.get("user_id"), str(command.get("channel_id") or "")
     lang = await services.language(client, user, request.lang)
+    unfinished = unfinished_command(text.strip(), lang)
+    async with services.in_flight.track("vpn", lambda: tell(respond, unfinished)):
+        await answer_vpn(client, services, respond, request, user, channel, lang)
+
+
+async def answer_vpn(
+    client: AsyncWebClient,
+    services: Services,
+    respond: AsyncRespond,
+    request: VpnRequest,
+    user: str | None,
+    channel: str,
+    lang: Lang,
+) -> None:
     audit = Audit("slash", request.action.value, user, channel)
     if request.action is VpnAction.HELP:
         demo = services.settings.demo
@@ -148,6 +165,8 @@ async def look_up_peer(
         audit.write("cannot-post")
         return
     thread = Thread(channel=channel, message_ts=parent_ts, thread_ts=parent_ts)
+    cut_short = unfinished_parent(peer_name, service.demo, lang)
+    services.in_flight.replace_mark(lambda: client.chat_update(channel=channel, ts=parent_ts, **_fields(cut_short)))
     if failure is not None:
         await client.chat_postMessage(
             channel=channel, thread_ts=parent_ts, **_fields(error_message(failure, lang, service.demo))

@@ -100,6 +100,7 @@ class SlackEmulator:
         self.webhook_posts: list[dict[str, Any]] = []
         self.reactions: dict[tuple[str, str], set[str]] = {}
         self._scripted: dict[str, list[Scripted]] = {}
+        self._slow: dict[str, tuple[float, Callable[[dict[str, Any]], bool]]] = {}
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
         self._changed = asyncio.Event()
@@ -170,6 +171,12 @@ class SlackEmulator:
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         self._scripted.setdefault(method, []).append(Scripted(error, status, headers))
 
+    def slow_down(
+        self, method: str, seconds: float, *, where: Callable[[dict[str, Any]], bool] = lambda _: True
+    ) -> None:
+        """Answer matching calls only after `seconds` (recorded on arrival, carried out after the wait)."""
+        self._slow[method] = (seconds, where)
+
     # -- assertions ------------------------------------------------------------------------------
 
     def calls_to(self, method: str) -> list[ApiCall]:
@@ -235,6 +242,9 @@ class SlackEmulator:
             return self._error("not_allowed_token_type" if token in (self.token, self.app_token) else "invalid_auth")
         if method in APP_TOKEN_METHODS:
             await self._connections_open.wait()
+        slow = self._slow.get(method)
+        if slow is not None and slow[1](args):
+            await asyncio.sleep(slow[0])
         scripted = self._scripted.get(method)
         if scripted:
             failure = scripted.pop(0)

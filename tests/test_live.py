@@ -19,6 +19,7 @@ from bot.dashboard.errors import DashboardError, Reason
 from bot.dashboard.models import Event, ThirdPartyPeer
 from bot.dashboard.narrow import PeerAddresses, narrow_events
 from bot.live import LiveReport, LiveService, LookupMiss, resolve_peer
+from bot.render.dashboard import live_text
 
 KEY = "live-test-key"
 SECRETS = [p["secret"] for p in DemoData.load().peers["peers"]]
@@ -264,3 +265,45 @@ async def test_window_is_clamped_and_reported(service):
     since = datetime.now(UTC) - timedelta(hours=168)
     assert all(since <= datetime.fromisoformat(e.text.split()[0].replace("Z", "+00:00"))
                for f in report.diagnosis.findings for e in f.evidence if e.text[:2] == "20")
+
+
+DEADLINE = 1.5
+
+
+@pytest.fixture
+async def hasty(emu) -> AsyncIterator[LiveService]:
+    async with loopback_session() as session:
+        client = DashboardClient(KEY, base_url=emu.base_url, session=session, rps=50, failure_backoff=0.01)
+        yield LiveService(client, demo=True, deadline=DEADLINE)
+
+
+async def test_a_429_storm_on_the_events_gives_a_partial_answer_at_the_deadline(emu, hasty):
+    """Retry-After: 60 on every event page: the answer comes at the deadline with what was read."""
+    emu.inject(Fault(path="/events", status=429, retry_after="60", times=10_000))
+    started = time.monotonic()
+    report = await hasty.lookup("azure-prod-vnet")
+    took = time.monotonic() - started
+    assert isinstance(report, LiveReport)
+    assert took < DEADLINE + 1.0, f"{took:.1f} s"
+    assert report.unread and all(item.startswith("events:") for item in report.unread)
+    assert report.networks, "the statuses read before the deadline are kept"
+    assert all(n.reachability is not None for n in report.networks)
+    assert "busy" in live_text(report) and "event log of" in live_text(report)
+
+
+async def test_a_peer_list_that_never_arrives_is_a_busy_dashboard_at_the_deadline(emu, hasty):
+    emu.inject(Fault(path="/thirdPartyVPNPeers", status=429, retry_after="60", times=10_000))
+    started = time.monotonic()
+    with pytest.raises(DashboardError) as caught:
+        await hasty.lookup("azure-prod-vnet")
+    assert caught.value.reason is Reason.DEADLINE and "busy" in caught.value.sentence("en")
+    with pytest.raises(DashboardError) as listing:
+        await hasty.peers()
+    assert listing.value.reason is Reason.DEADLINE
+    assert time.monotonic() - started < 2 * DEADLINE + 1.0
+
+
+async def test_a_lookup_within_its_deadline_reads_everything(hasty):
+    report = await hasty.lookup("azure-prod-vnet")
+    assert isinstance(report, LiveReport) and report.unread == []
+    assert "busy" not in live_text(report)

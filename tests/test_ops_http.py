@@ -63,10 +63,19 @@ class RunningBot:
         return status, json.loads(text)
 
     async def mention(self, text: str) -> None:
-        raw = json.dumps(mention_body(text))
+        await self.post_event(mention_body(text))
+
+    async def post_event(self, body: dict[str, Any]) -> None:
+        raw = json.dumps(body)
         headers = {"Content-Type": "application/json", **sign(raw)}
         async with self.http.post(self.base + "/slack/events", data=raw.encode(), headers=headers) as response:
             assert response.status == 200
+
+    async def post_form(self, raw: str) -> int:
+        """A signed form body (a slash command), as Slack posts it."""
+        headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(raw)}
+        async with self.http.post(self.base + "/slack/events", data=raw.encode(), headers=headers) as response:
+            return response.status
 
 
 async def _collect(stream: asyncio.StreamReader, into: list[str]) -> None:

@@ -15,6 +15,7 @@ class Reason(StrEnum):
     UNAVAILABLE = "unavailable"
     BAD_REQUEST = "bad-request"
     NO_ORGANIZATION = "no-organization"
+    DEADLINE = "deadline"
 
 
 _SENTENCES: dict[Reason, dict[Lang, str]] = {
@@ -37,6 +38,12 @@ _SENTENCES: dict[Reason, dict[Lang, str]] = {
     Reason.BUSY: {
         "en": "The Meraki Dashboard is busy (rate limit reached, 429): try again in a minute.",
         "ja": "Meraki Dashboard が混雑しています (レート制限 429)。1 分後に再試行してください。",
+    },
+    Reason.DEADLINE: {
+        "en": "The Meraki Dashboard is busy: it did not answer within the time a lookup may take "
+        "(rate limits included), so I have nothing to show yet. Try again in a minute.",
+        "ja": "Meraki Dashboard が混雑しています。1 回の確認に使える時間内（レート制限の待ち時間を含む）に"
+        "応答がなかったため、まだ表示できる情報がありません。1 分後に再試行してください。",
     },
     Reason.UNAVAILABLE: {
         "en": "The Meraki Dashboard did not answer in time or returned a server error: try again shortly.",

@@ -34,6 +34,9 @@ class DashboardSettings(BaseSettings):
     vpn_doctor_meraki_rps: float = Field(
         default=5.0, gt=0, description="requests per sliding second per organisation, bursts included"
     )
+    vpn_doctor_lookup_deadline_seconds: float = Field(
+        default=30.0, gt=0, description="longest a live lookup waits on the Dashboard before saying so"
+    )
 
     @field_validator("meraki_api_key", "meraki_org_id", mode="before")
     @classmethod

@@ -83,6 +83,17 @@ def window_line(report: LiveReport, lang: Lang) -> str:
     )
 
 
+def partial_line(report: LiveReport, lang: Lang) -> str | None:
+    """Said when the lookup's deadline passed before everything was read."""
+    if not report.unread:
+        return None
+    missing = []
+    for item in report.unread:
+        kind, _, network = item.partition(":")
+        missing.append(live_ui(f"unread_{kind}", lang, network=network))
+    return live_ui("partial", lang, missing=", ".join(missing))
+
+
 def verdict_line(report: LiveReport) -> str:
     """The parent message after the lookup: peer, verdict word, the findings' titles."""
     diagnosis = report.diagnosis
@@ -134,6 +145,8 @@ def live_text(report: LiveReport) -> str:
     for net in report.networks:
         out.append(f"  {net.name}")
         out += [f"    - {fact}" for fact in network_facts(net, lang)]
+    if (partial := partial_line(report, lang)) is not None:
+        out.append(f"  {partial}")
     out.append(f"  {window_line(report, lang)}")
     return "\n".join(out) + "\n"
 
@@ -198,7 +211,10 @@ def dashboard_blocks(report: LiveReport) -> list[Block]:
         facts = "  ·  ".join(escape(f) for f in network_facts(net, lang))
         lines.append(f"{emoji} *{escape(net.name)}*  {facts}")
     body = "\n".join([f"*{live_ui('dashboard_title', lang)}*", *lines])
-    return [DIVIDER, section(body), context([escape(window_line(report, lang))])]
+    blocks: list[Block] = [DIVIDER, section(body)]
+    if (partial := partial_line(report, lang)) is not None:
+        blocks.append(section(f":hourglass: {escape(partial)}"))
+    return [*blocks, context([escape(window_line(report, lang))])]
 
 
 def live_message(report: LiveReport) -> SlackMessage:
@@ -234,6 +250,16 @@ def result_parent(report: LiveReport) -> SlackMessage:
 def failed_parent(peer: str, demo: bool, lang: Lang) -> SlackMessage:
     text = live_ui("parent_failed", lang, peer=peer)
     return SlackMessage(escape(text), _with_demo([section(f":warning: {escape(text)}")], demo, lang))
+
+
+def unfinished_parent(peer: str, demo: bool, lang: Lang) -> SlackMessage:
+    text = live_ui("parent_unfinished", lang, peer=peer)
+    return SlackMessage(escape(text), _with_demo([section(f":warning: {escape(text)}")], demo, lang))
+
+
+def unfinished_command(text: str, lang: Lang) -> SlackMessage:
+    sentence = live_ui("command_unfinished", lang, text=text)
+    return SlackMessage(escape(sentence), [section(f":warning: {escape(sentence)}")])
 
 
 def error_message(error: DashboardError, lang: Lang, demo: bool = False) -> SlackMessage:
