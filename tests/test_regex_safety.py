@@ -9,6 +9,7 @@ repeats, so matching stays linear.
 
 from __future__ import annotations
 
+import gc
 import re
 import time
 from re import _constants as sre_c  # type: ignore[attr-defined]
@@ -172,10 +173,24 @@ def timed(call: object, *args: object) -> float:
     return time.perf_counter() - start
 
 
+def least_time(call: object, *args: object) -> float:
+    """Backtracking is slow every time; a busy machine or a collector pause is slow once, so retry before judging."""
+    elapsed = timed(call, *args)
+    if elapsed < LIMIT:
+        return elapsed
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return min(elapsed, *(timed(call, *args) for _ in range(2)))
+    finally:
+        if paused:
+            gc.enable()
+
+
 def assert_fast(rx: re.Pattern[str], inputs: dict[str, str], label: str) -> None:
     slow = {}
     for name, text in inputs.items():
-        elapsed = timed(rx.search, text)
+        elapsed = least_time(rx.search, text)
         if elapsed >= LIMIT:
             slow[name] = round(elapsed, 3)
     assert not slow, f"{label}: slow inputs {slow}"
@@ -243,10 +258,10 @@ def test_signature_on_one_mb_lines(sig: Signature, matcher: Matcher) -> None:
         "prefix then filler": leading_literal(sig.pattern) + " " + "a" * ONE_MB,
     }
     for name, line in lines.items():
-        elapsed = timed(matcher.match, line, hits)
+        elapsed = least_time(matcher.match, line, hits)
         assert elapsed < LIMIT, f"{sig.id} via matcher on {name}: {elapsed:.3f} s"
         if not sig.search:
-            elapsed = timed(rx.match, line)
+            elapsed = least_time(rx.match, line)
             assert elapsed < LIMIT, f"{sig.id} on {name}: {elapsed:.3f} s"
 
 
@@ -274,9 +289,9 @@ def test_matcher_window_is_covered_by_the_adversarial_runs() -> None:
     ids=lambda line: repr(line[:12]),
 )
 def test_parse_line_on_one_mb_lines(line: str) -> None:
-    elapsed = timed(parse_line, line)
+    elapsed = least_time(parse_line, line)
     assert elapsed < LIMIT, f"parse_line: {elapsed:.3f} s"
-    elapsed = timed(diagnose_text, line)
+    elapsed = least_time(diagnose_text, line)
     assert elapsed < 1.0, f"diagnose_text: {elapsed:.3f} s"
 
 
