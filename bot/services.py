@@ -74,7 +74,7 @@ class UserLanguages:
 @dataclass
 class Services:
     settings: Settings
-    # The repeat filter; by default Redis when VPN_DOCTOR_STATE names one (replicas share it), else memory.
+    # The repeat filter, kept where VPN_DOCTOR_STATE says (Redis the replicas share, or the SQLite file).
     seen_store: InitVar[SeenStore | None] = None
     languages: UserLanguages = field(default_factory=UserLanguages)
     session: aiohttp.ClientSession | None = None
@@ -92,7 +92,7 @@ class Services:
     )
 
     def __post_init__(self, seen_store: SeenStore | None, live_service: LiveService | None) -> None:
-        self.seen = seen_store or open_seen_store(self.settings.shared_redis_url)
+        self.seen = seen_store or open_seen_store(self.settings.vpn_doctor_state)
         self.live = LiveConnection(self.settings, service=live_service)
 
     async def start(self) -> None:

@@ -20,6 +20,7 @@ Mode = Literal["socket", "http", "shell"]
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 # VPN_DOCTOR_STATE values naming a Redis server: the state several replicas share.
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+SQLITE_PREFIX = "sqlite:///"
 
 
 class Settings(DashboardSettings):
@@ -83,11 +84,6 @@ class Settings(DashboardSettings):
         if self.slack_bot_token and self.slack_signing_secret:
             return "http"
         return "shell"
-
-    @property
-    def shared_redis_url(self) -> str | None:
-        """VPN_DOCTOR_STATE when it names a Redis server (alert state, repeat filter), else None."""
-        return self.vpn_doctor_state if self.vpn_doctor_state.startswith(REDIS_SCHEMES) else None
 
     @staticmethod
     def reveal(secret: SecretStr | None) -> str | None:

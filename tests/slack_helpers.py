@@ -164,6 +164,8 @@ def bot_settings(emulator: SlackEmulator, **overrides: Any) -> Settings:
         "slack_signing_secret": SIGNING_SECRET,
         "slack_api_url": emulator.api_url,
         "vpn_doctor_lang": "en",
+        # Each harness keeps its own record of answered messages (test message stamps repeat between runs).
+        "vpn_doctor_state": "sqlite:///:memory:",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

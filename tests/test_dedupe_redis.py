@@ -19,7 +19,7 @@ import aiohttp
 import pytest
 import redis.asyncio as redis
 
-from bot.dedupe import SEEN_PREFIX, MemorySeenStore, RedisSeenStore, message_key
+from bot.dedupe import SEEN_PREFIX, RedisSeenStore, SqliteSeenStore, message_key
 from bot.services import Services
 from bot.settings import Settings
 from tests.redis_server import RedisServer, free_port, redis_binary, redis_server  # noqa: F401  (the session fixture)
@@ -121,7 +121,7 @@ def test_the_store_follows_vpn_doctor_state() -> None:
     def store_for(state: str) -> type:
         return type(Services(settings=Settings(_env_file=None, vpn_doctor_state=state)).seen)
 
-    assert store_for("sqlite:///vpn-doctor-state.sqlite3") is MemorySeenStore
+    assert store_for("sqlite:///vpn-doctor-state.sqlite3") is SqliteSeenStore
     assert store_for("redis://127.0.0.1:6379/0") is RedisSeenStore
     assert store_for("rediss://cache.example:6380/1") is RedisSeenStore
     assert store_for("unix:///run/redis.sock") is RedisSeenStore

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from bot.alerts.state.base import StateStore
 from bot.alerts.state.sqlite_store import SqliteStore
-from bot.settings import REDIS_SCHEMES
-
-SQLITE_PREFIX = "sqlite:///"
+from bot.settings import REDIS_SCHEMES, SQLITE_PREFIX
 
 
 class StateUrlError(ValueError):
