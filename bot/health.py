@@ -50,6 +50,8 @@ class _Dashboard(Protocol):
 
 
 class _StateStore(Protocol):
+    async def touch(self, now: float) -> None: ...
+
     async def active_incidents(self) -> list[Any]: ...
 
 
@@ -130,10 +132,11 @@ def dashboard_check(connection: _Dashboard, **options: Any) -> CachedCheck:
 
 
 def state_check(store: _StateStore, kind: str, *, timeout: float = CHECK_TIMEOUT_SECONDS) -> Check:
-    """A read from the alert state store (uncached: it is local or on the same network)."""
+    """A write and a read of the alert state store (uncached: it is local or on the same network)."""
 
     async def probe() -> CheckResult:
         try:
+            await asyncio.wait_for(store.touch(time.time()), timeout)
             incidents = await asyncio.wait_for(store.active_incidents(), timeout)
         except TimeoutError:
             return CheckResult(False, _no_answer(timeout))

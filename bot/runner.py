@@ -76,7 +76,8 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
     runner = web.AppRunner(create_web_app(settings, routes, checks), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, settings.bind_address, settings.port).start()
-    log.info("serving mode=%s on %s:%d", settings.mode, settings.bind_address, settings.port)
+    port = runner.addresses[0][1] if runner.addresses else settings.port  # PORT=0: the one the system chose
+    log.info("serving mode=%s on %s:%d", settings.mode, settings.bind_address, port)
     try:
         if socket_handler is not None:
             await socket_handler.connect_async()

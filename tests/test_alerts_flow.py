@@ -172,8 +172,10 @@ async def test_kill_and_restart_mid_incident_posts_no_duplicate_and_threads_the_
         await rig.wait_alerts()
         incident = await _posted_incident(first)
         await rig.wait_thread(incident.ts, lambda c: "reachability unreachable" in texts(c))
-        # A kill: tasks gone, lease left to expire, nothing flushed beyond what was already stored.
+        # A kill: tasks gone, lead not released, nothing flushed beyond what was already stored; the
+        # kernel closes the dead process's files, which drops its lock.
         await rig.services[0].stop(release=False)
+        await first.close()
 
         second = SqliteStore(path)
         restarted = AlertService(

@@ -83,7 +83,8 @@ async def test_mutes_expire(store):
     assert set(await store.mutes(200.0)) == {"N_1|b"}
 
 
-async def test_one_lease_holder_until_the_lease_runs_out(store):
+async def test_one_lease_holder_until_the_lease_runs_out(redis_server):  # noqa: F811
+    store = RedisStore(redis_server.url, prefix=f"test:{uuid.uuid4().hex}:")
     assert await store.claim_lead("one", 0.3)
     assert not await store.claim_lead("two", 0.3)
     assert await store.claim_lead("one", 0.3), "the holder renews"
@@ -94,6 +95,23 @@ async def test_one_lease_holder_until_the_lease_runs_out(store):
     assert not await store.claim_lead("one", 0.3), "only the holder can release"
     await store.release_lead("two")
     assert await store.claim_lead("one", 0.3)
+    await store.close()
+
+
+async def test_sqlite_leadership_is_a_file_lock_held_until_released_or_closed(tmp_path):
+    path = tmp_path / "state.sqlite3"
+    first, second = SqliteStore(path), SqliteStore(path)
+    assert await first.claim_lead("one", 0.3)
+    assert not await second.claim_lead("two", 0.3)
+    await asyncio.sleep(0.4)
+    assert not await second.claim_lead("two", 0.3), "no lease runs out: the holder is alive"
+    assert not await first.claim_lead("two", 0.3), "one owner per store"
+    await first.release_lead("two")
+    assert not await second.claim_lead("two", 0.3), "only the holder can release"
+    await first.close()  # what the kernel does when the holder's process dies
+    assert await second.claim_lead("two", 0.3)
+    assert await second.claim_lead("two", 0.3), "the holder renews"
+    await second.close()
 
 
 async def test_post_slots_space_posts_per_channel(store):

@@ -7,15 +7,18 @@ import itertools
 import logging
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
 from bot import metrics
+from bot.alerts.service import DEFAULT_LEASE_SECONDS
 from bot.alerts.state.redis_store import RedisStore
 from bot.alerts.tasks import Supervisor
 from bot.health import tasks_check
 from tests.alerts_harness import alert_rig
 from tests.redis_server import RedisServer, redis_binary
+from tests.test_ops_http import RunningBot, bot_process
 
 
 async def _until(condition, timeout: float, what: str) -> float:
@@ -80,3 +83,32 @@ async def test_a_failing_loop_is_restarted_with_growing_backoff_and_reported() -
     assert metrics.value("vpn_doctor_task_running", task="flaky") == 1
     release.set()
     await supervisor.stop()
+
+
+async def _leader_line(bot: RunningBot, timeout: float) -> float:
+    """Seconds from now until the process logs that it polls (0 when it already has)."""
+    started = time.monotonic()
+    while not any("this replica now polls and posts" in line for line in bot.stderr):
+        if time.monotonic() - started > timeout:
+            raise AssertionError("the bot never took the lead:\n" + "\n".join(bot.stderr))
+        await asyncio.sleep(0.05)
+    return time.monotonic() - started
+
+
+async def test_after_kill_9_a_restarted_bot_polls_again_without_waiting_for_a_lease(tmp_path: Path) -> None:
+    """`python -m bot` with alerts on the default SQLite state, killed with SIGKILL mid-incident and restarted."""
+    env = {"VPN_DOCTOR_ALERT_CHANNEL": "C0ALERTS", "VPN_DOCTOR_POLL_SECONDS": "2"}
+    async with bot_process(tmp_path, **env) as bot:
+        await _leader_line(bot, 30)
+        await bot.emulator.wait_for("chat.postMessage", 1, timeout=30, where=lambda c: c.get("channel") == "C0ALERTS")
+        await bot.emulator.settle(quiet=2.5, timeout=20)
+        alerted = [c["text"] for c in bot.emulator.calls_to("chat.postMessage") if not c.get("thread_ts")]
+        bot.process.kill()
+        await bot.process.wait()
+    async with bot_process(tmp_path, **env) as bot:
+        waited = await _leader_line(bot, 30)
+        await bot.emulator.settle(quiet=2.5, timeout=10)
+        repeated = [c["text"] for c in bot.emulator.calls_to("chat.postMessage") if not c.get("thread_ts")]
+    assert waited < 2 * float(env["VPN_DOCTOR_POLL_SECONDS"]), f"took the lead {waited:.1f} s after start"
+    assert DEFAULT_LEASE_SECONDS > 10
+    assert alerted and repeated == [], f"the restarted bot knew the open incidents: {alerted} then {repeated}"

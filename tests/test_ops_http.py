@@ -8,12 +8,17 @@ against a Dashboard emulator or a closed port when a test needs the Dashboard to
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import re
+import resource
+import signal
 import socket
+import sqlite3
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +28,7 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.alerts.state.sqlite_store import SqliteStore
 from bot.dashboard.emulator import DashboardEmulator
 from tests.redis_server import RedisServer, redis_server  # noqa: F401  (the session fixture)
 from tests.slack_emulator import SlackEmulator
@@ -38,6 +44,21 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+_SERVING = re.compile(r"serving mode=\w+ on 127\.0\.0\.1:(\d+)")
+
+
+async def served_at(stderr: list[str], process: asyncio.subprocess.Process) -> str:
+    """The bot's base URL, from the start-up line that names the port it bound."""
+    deadline = time.monotonic() + START_SECONDS
+    while True:
+        for line in stderr:
+            if found := _SERVING.search(line):
+                return f"http://127.0.0.1:{found[1]}"
+        if process.returncode is not None or time.monotonic() > deadline:
+            raise AssertionError("the bot did not start:\n" + "\n".join(stderr))
+        await asyncio.sleep(0.05)
 
 
 def pasted_lines() -> str:
@@ -65,9 +86,9 @@ class RunningBot:
     async def mention(self, text: str) -> None:
         await self.post_event(mention_body(text))
 
-    async def post_event(self, body: dict[str, Any]) -> None:
+    async def post_event(self, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         raw = json.dumps(body)
-        headers = {"Content-Type": "application/json", **sign(raw)}
+        headers = {"Content-Type": "application/json", **sign(raw), **(headers or {})}
         async with self.http.post(self.base + "/slack/events", data=raw.encode(), headers=headers) as response:
             assert response.status == 200
 
@@ -84,28 +105,31 @@ async def _collect(stream: asyncio.StreamReader, into: list[str]) -> None:
 
 
 @asynccontextmanager
-async def bot_process(tmp_path: Path, *, token: str | None = None, **env: str) -> AsyncIterator[RunningBot]:
+async def bot_process(
+    tmp_path: Path, *, token: str | None = None, limits: Callable[[], None] | None = None, **env: str
+) -> AsyncIterator[RunningBot]:
+    """`python -m bot` in HTTP mode in `tmp_path`; `limits` runs in the child before the interpreter starts."""
     emulator = SlackEmulator()
     await emulator.start()
-    port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "VPN_DOCTOR_", "MERAKI_"))}
     environment.update(
         SLACK_BOT_TOKEN=token or emulator.token,
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
         SLACK_API_URL=emulator.api_url,
-        PORT=str(port),
+        PORT="0",  # the bot binds a free port and logs it: no window for another process to take it
         BIND_ADDRESS="127.0.0.1",
         LOG_LEVEL="INFO",
         LOG_FORMAT="json",
-        **env,
     )
+    environment.update(env)
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", env=environment, cwd=tmp_path, stderr=asyncio.subprocess.PIPE
+        sys.executable, "-m", "bot", env=environment, cwd=tmp_path, stderr=asyncio.subprocess.PIPE, preexec_fn=limits
     )
     assert process.stderr is not None
-    bot = RunningBot(f"http://127.0.0.1:{port}", emulator, aiohttp.ClientSession(), process)
+    bot = RunningBot("", emulator, aiohttp.ClientSession(), process)
     reader = asyncio.create_task(_collect(process.stderr, bot.stderr))
     try:
+        bot.base = await served_at(bot.stderr, process)
         deadline = time.monotonic() + START_SECONDS
         while True:
             try:
@@ -234,11 +258,34 @@ async def test_readyz_checks_the_alert_state_store(tmp_path: Path) -> None:
         assert reason.startswith("state: ") and "Error" in reason
 
 
-@pytest.mark.parametrize("damage", ["corrupt-file", "unwritable-folder"])
+PAGE = 65_536
+FILE_LIMIT = 40_000
+
+
+def full_disk() -> None:
+    """In the child: no file may grow past 40 KB (writes fail with EFBIG, as on a full disk)."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_LIMIT, FILE_LIMIT))
+
+
+async def _readable_state_file(path: Path) -> None:
+    """A complete state file whose 64 KB pages cannot be written under the limit, while reads still work."""
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute(f"PRAGMA page_size={PAGE}")
+        db.execute("PRAGMA journal_mode=WAL")
+    await SqliteStore(path).close()
+
+
+@pytest.mark.parametrize("damage", ["corrupt-file", "unwritable-folder", "full-disk"])
 async def test_a_broken_state_store_turns_alerts_off_but_the_bot_keeps_answering(tmp_path: Path, damage: str) -> None:
     folder = tmp_path / "state"
     folder.mkdir()
-    (folder / "alerts.sqlite3").write_bytes(b"this is not a SQLite database" * 100)
+    limits = None
+    if damage == "full-disk":
+        await _readable_state_file(folder / "alerts.sqlite3")  # opens and reads; writing fails
+        limits = full_disk
+    else:
+        (folder / "alerts.sqlite3").write_bytes(b"this is not a SQLite database" * 100)
     env = {
         "VPN_DOCTOR_ALERT_CHANNEL": "C0ALERTS",
         "VPN_DOCTOR_POLL_SECONDS": "3600",
@@ -246,7 +293,7 @@ async def test_a_broken_state_store_turns_alerts_off_but_the_bot_keeps_answering
     }
     if damage == "unwritable-folder":
         env["VPN_DOCTOR_STATE"] = "sqlite:////proc/vpn-doctor/alerts.sqlite3"  # even root cannot create it
-    async with bot_process(tmp_path, **env) as bot:
+    async with bot_process(tmp_path, limits=limits, **env) as bot:
         status, body = await bot.readyz()
         assert status == 503
         (reason,) = body["reasons"]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import sys
 import time
 import uuid
@@ -25,26 +24,15 @@ import aiohttp
 
 from tests.slack_emulator import ApiCall, SlackEmulator, fixture
 from tests.slack_helpers import CHANNEL, USER, mention_body
+from tests.test_ops_http import _collect, pasted_lines, served_at
 
 ROOT = Path(__file__).resolve().parent.parent
-PASTE = ROOT / "tests" / "fixtures" / "logs" / "psk-mismatch" / "dashboard-positive.log"
 START_SECONDS = 15.0
 STOP_SECONDS = 3.0
 ACK_SECONDS = 1.0  # well inside the 3 s after which Slack re-delivers
 ANSWER_SECONDS = 15.0
 HEALTH_SECONDS = 5.0
 SAMPLES = {"events_api": "socket_mode_events_api_retry.json", "slash_commands": "socket_mode_slash_commands.json"}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def pasted_lines() -> str:
-    """The fixture's MX log lines without its YAML header."""
-    return PASTE.read_text(encoding="utf-8").split("---\n", 2)[2].strip()
 
 
 def envelope(kind: str, payload: dict[str, Any], *, retry_attempt: int = 0, retry_reason: str = "") -> dict[str, Any]:
@@ -115,23 +103,17 @@ class SocketBot:
         raise AssertionError(f"no log line with {fragment!r}:\n" + "\n".join(self.stderr))
 
 
-async def _collect(stream: asyncio.StreamReader, into: list[str]) -> None:
-    while line := await stream.readline():
-        into.append(line.decode("utf-8", "replace").rstrip("\n"))
-
-
 @asynccontextmanager
 async def socket_bot(tmp_path: Path, **env: str) -> AsyncIterator[SocketBot]:
     """The bot in Socket Mode (no signing secret at all), yielded once /healthz says it is connected."""
     emulator = SlackEmulator()
     await emulator.start()
-    port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "VPN_DOCTOR_", "MERAKI_"))}
     environment.update(
         SLACK_BOT_TOKEN=emulator.token,
         SLACK_APP_TOKEN=emulator.app_token,
         SLACK_API_URL=emulator.api_url,
-        PORT=str(port),
+        PORT="0",  # the bot binds a free port and logs it: no window for another process to take it
         BIND_ADDRESS="127.0.0.1",
         LOG_LEVEL="INFO",
         LOG_FORMAT="json",
@@ -141,9 +123,10 @@ async def socket_bot(tmp_path: Path, **env: str) -> AsyncIterator[SocketBot]:
         sys.executable, "-m", "bot", env=environment, cwd=tmp_path, stderr=asyncio.subprocess.PIPE
     )
     assert process.stderr is not None
-    bot = SocketBot(f"http://127.0.0.1:{port}", emulator, aiohttp.ClientSession(), process)
+    bot = SocketBot("", emulator, aiohttp.ClientSession(), process)
     reader = asyncio.create_task(_collect(process.stderr, bot.stderr))
     try:
+        bot.base = await served_at(bot.stderr, process)
         await bot.wait_health(200, START_SECONDS)
         yield bot
     finally:

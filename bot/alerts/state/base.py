@@ -14,8 +14,9 @@ class StateStore(ABC):
     """Durable alert state plus the two coordination primitives replicas need.
 
     `claim_lead` is both acquire and renew: it returns True while `owner` holds the
-    lease. `reserve_post_slot` spaces channel posts across every replica sharing the
-    store, so the one-post-per-second-per-channel rule holds for all of them together.
+    lead (a lease in Redis, a file lock with SQLite). `reserve_post_slot` spaces channel
+    posts across every replica sharing the store, so the one-post-per-second-per-channel
+    rule holds for all of them together.
     """
 
     # Tracks -------------------------------------------------------------------------------
@@ -76,6 +77,10 @@ class StateStore(ABC):
     @abstractmethod
     async def wait_checks(self, timeout: float) -> list[str]:
         """Network IDs asked for, waiting up to `timeout` seconds for the first one."""
+
+    @abstractmethod
+    async def touch(self, now: float) -> None:
+        """Write a heartbeat: a store that can be read but not written must not pass for healthy."""
 
     @abstractmethod
     async def close(self) -> None: ...

@@ -140,5 +140,8 @@ class RedisStore(StateStore):
         rest = await self._redis.lpop(key, 1000) or []
         return list(dict.fromkeys([first[1], *rest]))
 
+    async def touch(self, now: float) -> None:
+        await self._redis.set(self._k("heartbeat"), repr(now), ex=300)
+
     async def close(self) -> None:
         await self._redis.aclose()

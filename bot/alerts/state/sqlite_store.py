@@ -1,14 +1,18 @@
 """The default backend: one SQLite file (stdlib `sqlite3`), for a single replica.
 
-Calls run in a worker thread so a slow disk never stalls the event loop. The lease and
-post-slot rows make two processes that share the file behave like Redis replicas do
-(one polls, posts stay spaced), although several replicas should use Redis.
+Calls run in a worker thread so a slow disk never stalls the event loop. Leadership is
+an exclusive `flock` on `<file>.leader`: the kernel drops it the moment the process
+dies, so a replica restarted after a crash polls again at once instead of waiting out a
+lease. With the post-slot rows, two processes sharing the file behave like Redis
+replicas do (one polls, posts stay spaced), although several replicas should use Redis.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
+import os
 import sqlite3
 import threading
 import time
@@ -17,7 +21,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from bot.alerts.models import Ack, Incident, Mute, Track
-from bot.alerts.state.base import LEADER_LEASE, StateStore
+from bot.alerts.state.base import StateStore
 
 T = TypeVar("T")
 CHECK_POLL_SECONDS = 0.2
@@ -28,9 +32,9 @@ CREATE TABLE IF NOT EXISTS incidents (id TEXT PRIMARY KEY, active INTEGER NOT NU
 CREATE INDEX IF NOT EXISTS incidents_active ON incidents (active);
 CREATE TABLE IF NOT EXISTS acks (incident_id TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS mutes (key TEXT PRIMARY KEY, until REAL NOT NULL, data TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS post_slots (channel TEXT PRIMARY KEY, next_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS checks (id INTEGER PRIMARY KEY AUTOINCREMENT, network_id TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS heartbeat (id INTEGER PRIMARY KEY CHECK (id = 1), at REAL NOT NULL);
 """
 
 
@@ -41,10 +45,18 @@ class SqliteStore(StateStore):
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+        try:
+            self._db.executescript(_SCHEMA)
+            # A file that opens but cannot be written (read-only mount, full disk) fails here, at start-up.
+            self._beat(self._db, clock())
+        except BaseException:
+            self._db.close()
+            raise
         self._lock = threading.Lock()
         self._clock = clock
         self._checks_waiting = asyncio.Event()
+        self._leader: str | None = None
+        self._leader_fd: int | None = None
 
     async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         def locked() -> T:
@@ -145,23 +157,35 @@ class SqliteStore(StateStore):
     # Coordination -------------------------------------------------------------------------
 
     async def claim_lead(self, owner: str, lease_seconds: float) -> bool:
-        def claim(db: sqlite3.Connection) -> bool:
-            now = self._clock()
-            row = db.execute("SELECT owner, expires FROM leases WHERE name = ?", (LEADER_LEASE,)).fetchone()
-            if row is not None and row[0] != owner and row[1] > now:
-                return False
-            db.execute(
-                "INSERT INTO leases (name, owner, expires) VALUES (?, ?, ?) "
-                "ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, expires = excluded.expires",
-                (LEADER_LEASE, owner, now + lease_seconds),
-            )
+        """The lock is held until released or the process ends, so the lease length does not apply."""
+        return await asyncio.to_thread(self._take_lock, owner)
+
+    def _take_lock(self, owner: str) -> bool:
+        with self._lock:
+            if self._leader is not None:
+                return self._leader == owner
+            if self.path != ":memory:":
+                fd = os.open(self.path + ".leader", os.O_RDWR | os.O_CREAT, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    os.close(fd)
+                    return False
+                self._leader_fd = fd
+            self._leader = owner
             return True
 
-        return await self._run(lambda db: self._transaction(db, claim))
-
     async def release_lead(self, owner: str) -> None:
-        sql = "DELETE FROM leases WHERE name = ? AND owner = ?"
-        await self._run(lambda db: db.execute(sql, (LEADER_LEASE, owner)))
+        await asyncio.to_thread(self._drop_lock, owner)
+
+    def _drop_lock(self, owner: str | None) -> None:
+        with self._lock:
+            if self._leader is None or (owner is not None and self._leader != owner):
+                return
+            if self._leader_fd is not None:
+                os.close(self._leader_fd)  # closing the descriptor releases the flock
+                self._leader_fd = None
+            self._leader = None
 
     async def reserve_post_slot(self, channel: str, interval: float) -> float:
         def reserve(db: sqlite3.Connection) -> float:
@@ -202,5 +226,14 @@ class SqliteStore(StateStore):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._checks_waiting.wait(), min(remaining, CHECK_POLL_SECONDS))
 
+    @staticmethod
+    def _beat(db: sqlite3.Connection, now: float) -> None:
+        sql = "INSERT INTO heartbeat (id, at) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET at = excluded.at"
+        db.execute(sql, (now,))
+
+    async def touch(self, now: float) -> None:
+        await self._run(lambda db: self._beat(db, now))
+
     async def close(self) -> None:
+        self._drop_lock(None)
         await self._run(lambda db: db.close())
