@@ -284,7 +284,7 @@ async def test_a_429_storm_on_the_events_gives_a_partial_answer_at_the_deadline(
     report = await hasty.lookup("azure-prod-vnet")
     took = time.monotonic() - started
     assert isinstance(report, LiveReport)
-    assert took < DEADLINE + 1.0, f"{took:.1f} s"
+    assert took < DEADLINE + 2.0, f"{took:.1f} s"
     assert report.unread and all(item.startswith("events:") for item in report.unread)
     assert report.networks, "the statuses read before the deadline are kept"
     assert all(n.reachability is not None for n in report.networks)
