@@ -26,6 +26,7 @@ from knowledge.parse import _COMMON
 from knowledge.peers import assign_peers, attribute_by_sequence
 from knowledge.scan import ScanStats, iter_chunks
 from knowledge.timeline import PeerTimeline
+from tests import realworld
 
 _NOISE = (
     "<134>1 {ts:.9f} MX84 flows src=10.0.{a}.{b} dst=172.16.{c}.1 mac=00:18:0A:{a:02X}:{b:02X}:01 "
@@ -233,6 +234,10 @@ def main(argv: list[str] | None = None) -> int:
     floor = churn_floor(data)
     print(f"  floor: scan + wrapper regex + signature regex alone, no analysis: {floor:.3f} s "
           f"-> at most {args.churn / floor:,.0f} lines/s in this interpreter")
+    corpus = realworld.score()
+    print(realworld.score_line(corpus))
+    for dialect, (right, total) in corpus.by("dialect").items():
+        print(f"  {dialect:<12} {right}/{total}")
     return 0
 
 

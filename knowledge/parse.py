@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 
+from knowledge.formats import first_match
 from knowledge.schema import PATTERN_MACROS
 
 _MONTHS = {m: i for i, m in enumerate(
@@ -75,6 +76,7 @@ _ASA_TAG = re.compile(r"^%(?:ASA|FTD|PIX)-\d-\d{6}:\s{0,10}", re.I)
 _ASA_FIELD = re.compile(r"^(?P<key>Group|Username|IP)\s{0,4}=\s{0,4}(?P<value>[^,]{1,100}),\s{0,10}", re.I)
 _IOS_TAG = re.compile(r"^(?:%CRYPTO-\d-[A-Z_]{1,40}:\s{0,10}|ISAKMP(?::\(\d{1,10}\))?:\s{1,10})", re.I)
 _SPACES = re.compile(r"\s+")
+_CELL_SPLIT = re.compile(r"(?<!\\)\|")
 _IP = re.compile(rf"^{_ADDR}$", re.I)
 
 
@@ -189,13 +191,17 @@ def parse_wrapped(text: str) -> ParsedLine:
         m = _QUOTE.match(line)
         if m:
             line = line[m.end():]
+    if line[:1] == "|":
+        line = _table_cell(line)
     if line[:1] == "<":
         m = _PRI.match(line)
         if m:
             line = line[m.end():]
 
     out = ParsedLine(body="")
+    line = _apply_format("line", line, out)
     line, out.ts, out.ts_kind = _take_time(line)
+    line = _apply_format("after-time", line, out)
 
     line = _peel_source(line, out)
     if line[:1] in "sSnNvV":
@@ -267,6 +273,31 @@ def parse_wrapped(text: str) -> ParsedLine:
     return out
 
 
+def _apply_format(stage: str, line: str, out: ParsedLine) -> str:
+    """Peel the catalog wrapper of this stage that starts the line, if one does."""
+    found = first_match(stage, line)
+    if found is None:
+        return line
+    wrapper, m = found
+    spec = wrapper.spec
+    groups = m.groupdict()
+    out.conn = groups.get("conn") or out.conn
+    out.addr = groups.get("addr") or out.addr
+    if spec.shape and out.shape == "plain":
+        out.shape = spec.shape
+    if spec.peer_side is not None:
+        out.peer_side = spec.peer_side
+    line = line[m.end():]
+    return _asa_fields(line, out) if spec.fields else line
+
+
+def _table_cell(line: str) -> str:
+    """A Markdown table row: the last non-empty cell holds the message (`\\|` is a pipe inside a cell)."""
+    cells = [c.strip() for c in _CELL_SPLIT.split(line)]
+    filled = [c for c in cells if c]
+    return filled[-1].replace("\\|", "|") if len(cells) > 2 and filled else line
+
+
 def _may_name_program(line: str) -> bool:
     """Whether the line could start with a daemon's name and colon (a cheap test before _PROGRAM)."""
     colon = line.find(":", 0, 140)
@@ -327,8 +358,12 @@ def _peel_cisco(line: str, out: ParsedLine) -> None:
     m = _ASA_TAG.match(line) or _IOS_TAG.match(line)
     if not m:
         return
-    line = line[m.end():]
     out.shape, out.peer_side = "asa", True
+    out.body = _asa_fields(line[m.end():], out)
+
+
+def _asa_fields(line: str, out: ParsedLine) -> str:
+    """ASA's `Group = …, IP = …,` fields before the message; the address one names the peer."""
     for _ in range(4):
         f = _ASA_FIELD.match(line)
         if not f:
@@ -336,4 +371,4 @@ def _peel_cisco(line: str, out: ParsedLine) -> None:
         if f["key"].lower() in ("ip", "group") and _IP.match(f["value"].strip()):
             out.addr = f["value"].strip()
         line = line[f.end():]
-    out.body = line
+    return line

@@ -34,7 +34,7 @@ EventKind = Literal[
     "info",  # a VPN line that carries no diagnosis by itself
 ]
 
-Dialect = Literal["racoon", "charon", "libreswan", "asa", "cloud", "text"]
+Dialect = Literal["racoon", "charon", "libreswan", "asa", "cloud", "text", "f5", "paloalto", "fortigate"]
 
 Tag = Literal[
     "heard",  # the line proves the peer answered or initiated
@@ -46,7 +46,11 @@ Tag = Literal[
 
 # Shorthands usable in signature patterns as %NAME%; kept linear (no nested quantifiers).
 PATTERN_MACROS: dict[str, str] = {
-    "ADDR": r"(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7})",
+    # An IPv4 or IPv6 address, or the placeholder people paste instead of one (x.x.x.x, a.b.c.d,
+    # 203.0.xxx.xxx, SERVER_IP, <CLIENT IP ADDRESS>): it still names the peer, as a label.
+    "ADDR": r"(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}"
+    r"|(?:\d{1,3}|[a-z]{1,3}|\*{1,3})(?:\.(?:\d{1,3}|[a-z]{1,3}|\*{1,3})){3}(?![\w.])"
+    r"|(?-i:[A-Z][A-Z0-9]{0,15}_IP(?:_ADDR(?:ESS)?)?|<[A-Z][A-Za-z]{0,15}(?: [A-Za-z]{1,15}){0,4}>))",
     "PORT": r"\[\d{1,5}\]",
     "IKEID": r"\[[^\]]{0,255}\]",
     "NOTIFY": r"[a-z0-9_ -]{2,60}?",
@@ -162,6 +166,32 @@ class Signature(BaseModel):
 
     def targets(self) -> list[str]:
         return [f for f in [self.finding, *(self.finding_by_phase or {}).values()] if f]
+
+
+class LineFormat(BaseModel):
+    """A wrapper a daemon, console or copy path puts before the message (catalog/formats.yaml)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+    stage: Literal["line", "after-time"]
+    starts: str = Field(min_length=1, description="the characters such a line can begin with")
+    pattern: str
+    shape: str | None = Field(default=None, description="what the line is, for ordering and peer side")
+    peer_side: bool | None = None
+    fields: bool = Field(default=False, description="ASA-style `Group = …, IP = …,` fields follow")
+    example: str = Field(min_length=5, description="a real line this format reads")
+    source: str = Field(min_length=5)
+
+    @field_validator("pattern")
+    @classmethod
+    def _anchored_and_compiles(cls, value: str) -> str:
+        value = expand_macros(value)
+        value = value if value.startswith("^") else "^" + value
+        unknown = set(re.compile(value).groupindex) - {"conn", "addr"}
+        if unknown:
+            raise ValueError(f"unknown group(s) {sorted(unknown)} in {value!r}")
+        return value
 
 
 class NotifyRule(BaseModel):

@@ -1,0 +1,39 @@
+"""The catalog's line wrappers (knowledge/catalog/formats.yaml): each reads the real line it cites."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.formats import first_match, wrappers
+from knowledge.parse import parse_line
+
+ALL = [w for stage in ("line", "after-time") for w in wrappers(stage)]
+
+
+@pytest.mark.parametrize("wrapper", ALL, ids=lambda w: w.spec.id)
+def test_each_wrapper_reads_its_example(wrapper) -> None:
+    found = first_match(wrapper.spec.stage, wrapper.spec.example)
+    assert found is not None and found[0] is wrapper, "an earlier wrapper of the stage takes the example"
+    assert found[1].end() > 0
+
+
+@pytest.mark.parametrize(
+    ("line", "body", "shape"),
+    [
+        ('104 "westnet-eastnet" #1: STATE_MAIN_I1: initiate', "STATE_MAIN_I1: initiate", "pluto"),
+        ("2006-07-22 08:19:43: ERROR: rejected hashtype: DB(prop#1:trns#1):Peer (prop#1:trns#4) = SHA:MD5",
+         "rejected hashtype: DB(prop#1:trns#1):Peer (prop#1:trns#4) = SHA:MD5", "racoon"),
+        ("| events (post MX 15.12) | Establishing Phase 2 (Child_SA) tunnel | VPN: <remote-peer-2\\|12> CHILD_SA "
+         "net-2{1478} established with SPIs cd94e190(inbound) c2b06071(outbound) and TS 192.168.12.0/24 === "
+         "192.168.13.0/24 | ",
+         "CHILD_SA net-2{1478} established with SPIs cd94e190(inbound) c2b06071(outbound) and TS 192.168.12.0/24 "
+         "=== 192.168.13.0/24", "syslog"),
+    ],
+)
+def test_wrapped_lines_give_the_daemon_message(line: str, body: str, shape: str) -> None:
+    parsed = parse_line(line)
+    assert (parsed.body, parsed.shape) == (body, shape)
+
+
+def test_a_line_no_wrapper_starts_pays_for_no_regex() -> None:
+    assert first_match("line", "Jan  1 06:50:05 VPN msg: anything") is None
