@@ -7,6 +7,7 @@ requested language.
 from __future__ import annotations
 
 import json
+import statistics
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -219,6 +220,12 @@ def _analyse(extraction: Extraction, lang: Lang, info: InputInfo) -> Diagnosis:
         notes.append(catalog.message("note.peer_side", lang))
     if _cause_hidden(findings, analyses):
         notes.append(catalog.message("note.cause_hidden", lang))
+    reauth = [a.reauth_s for a in analyses if a.reauth_s is not None]
+    if reauth:
+        notes.append(catalog.message("note.scheduled_reauth", lang, hours=f"{statistics.median(reauth) / 3600:.1f}"))
+    words = sorted({e.groups["words"] for e in events if "partial" in e.tags and "words" in e.groups})
+    if words:
+        notes.append(catalog.message("note.partial_read", lang, words=", ".join(f"“{w}”" for w in words)))
 
     peers = [
         PeerReport(
@@ -364,4 +371,6 @@ def _cause_hidden(findings: Sequence[Finding], analyses: Sequence[PeerAnalysis])
     inferred_only = {"phase1-not-established", "phase2-not-established"}
     errors = [f for f in findings if f.severity is Severity.ERROR]
     peer_side = any(a.peer_side for a in analyses)
-    return bool(errors) and all(f.id in inferred_only for f in errors) and not peer_side
+    # Only the MX's charon (firmware 15.12 and later) keeps the cause out of its log; racoon prints it.
+    charon_mx = any("charon" in a.dialects for a in analyses) and not any("racoon" in a.dialects for a in analyses)
+    return bool(errors) and all(f.id in inferred_only for f in errors) and not peer_side and charon_mx

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from knowledge.matcher import VENDOR_KEYWORDS, Matcher
+from knowledge.matcher import VENDOR_KEYWORDS, Match, Matcher
 from knowledge.parse import ParsedLine, parse_line
 from knowledge.schema import Signature
 
@@ -47,6 +48,26 @@ def evidence_text(raw: str) -> str:
     return text if len(text) <= EVIDENCE_CHARS else text[: EVIDENCE_CHARS - 1] + "…"
 
 
+_INNER_START = re.compile(r"(?:`{1,3}|\bmsg:|\b(?:ERROR|WARNING|NOTIFY|INFO):)\s{0,4}", re.I)
+INNER_TRIES = 4
+
+
+def _inner_message(body: str, match: Callable[[str], Match | None]) -> Match | None:
+    """A message inside a sentence, a code span or after a second `msg:`: the text from each such
+    start (up to a closing backtick) is read as a line of its own. Only lines with a keyword and no
+    match pay for it, at most a few tries each."""
+    for n, m in enumerate(_INNER_START.finditer(body, 1, 2000)):
+        if n == INNER_TRIES:
+            break
+        tail = body[m.end():]
+        close = tail.find("`")
+        inner = parse_line(tail[:close] if close > 0 else tail).body
+        found = match(inner) if inner else None
+        if found is not None:
+            return found
+    return None
+
+
 def extract(lines: Iterable[tuple[int, str, int | None]], matcher: Matcher) -> Extraction:
     """Match every line; group consecutive lines of one shape into segments (one log source each)."""
     out = Extraction()
@@ -57,6 +78,8 @@ def extract(lines: Iterable[tuple[int, str, int | None]], matcher: Matcher) -> E
     for no, text, hits in lines:
         parsed = parse_line(text)
         found = match(parsed.body, hits) if parsed.body else None
+        if (found is None or "partial" in found.tags) and hits and parsed.body:
+            found = _inner_message(parsed.body, match) or found
         if found is None:
             lowered = text.lower()
             if any(v in lowered for v in VENDOR_KEYWORDS):

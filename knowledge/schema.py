@@ -42,6 +42,7 @@ Tag = Literal[
     "rekey",  # part of a rekey, not a new tunnel
     "ikev1",
     "ikev2",
+    "partial",  # recognised by a word it carries, not by the whole line: the answer says so
 ]
 
 # Shorthands usable in signature patterns as %NAME%; kept linear (no nested quantifiers).

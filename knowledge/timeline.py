@@ -61,12 +61,22 @@ class PeerAnalysis:
     peer_side: bool = False
     dialects: set[str] = field(default_factory=set)
     details: list[Event] = field(default_factory=list)
+    reauth_s: float | None = None  # the IKE_SA was replaced on schedule (the MX's 8-hour default)
 
 
 @lru_cache(maxsize=1024)
 def normalise_notify(name: str) -> str:
     up = name.strip().upper().replace("-", "_").replace(" ", "_")
     return up.removeprefix("V2N_")
+
+
+REAUTH_GAP_S = 60.0
+
+
+def _accepted_init(e: Event) -> bool:
+    """An IKE_SA_INIT response that carries SA and KE: the peer accepted the offered group."""
+    payloads = e.groups.get("payloads", "").split()
+    return e.groups.get("exchange", "").upper() == "IKE_SA_INIT" and "SA" in payloads and "KE" in payloads
 
 
 def _duration(seconds: float) -> str:
@@ -318,6 +328,7 @@ class PeerTimeline:
         self._infer_uplink()
         self._infer_idle_children()
         self._infer_state()
+        self._drop_recovered_group_retry()
         self._drop_benign_stale()
         if self.p2_ups:
             first = self.p1_ups[-1] if self.p1_ups else None
@@ -339,6 +350,18 @@ class PeerTimeline:
             Claim("uplink-failover", self.out.peer, None, lines, 0.7, Basis.INFERRED,
                   {"uplink": latest_addr, "previous_uplink": first_addr})
         )
+
+    def _drop_recovered_group_retry(self) -> None:
+        """INVALID_KE_PAYLOAD names the group the peer wants; when the retry that follows comes up,
+        the two ends agreed on a common group and nothing is wrong."""
+        index = {id(e): i for i, e in enumerate(self.events)}
+        for claim in list(self.out.claims):
+            if claim.facts.get("notify") not in ("INVALID_KE_PAYLOAD", "INVAL_KE") or not claim.lines:
+                continue
+            at = index.get(id(claim.lines[-1]), len(self.events))
+            wanted = "p1_up" if claim.phase != 2 else "p2_up"
+            if any(e.kind == wanted or _accepted_init(e) for e in self.events[at + 1:]):
+                self.out.claims.remove(claim)
 
     def _drop_benign_stale(self) -> None:
         """One stray informational after a peer's DELETE is routine when the tunnel came back."""
@@ -386,11 +409,22 @@ class PeerTimeline:
                 if pending is not None:
                     failed.append((pending, e))
                 pending = None if p2_active else e
+            elif kind == "p1_down" and pending is not None and self._scheduled_reauth(pending, e):
+                self.out.reauth_s = e.ts - pending.ts  # type: ignore[operator]
+                pending = None
             elif kind in ("p1_down", "p2_start") and pending is not None and (
                 kind == "p1_down" or self._p2_starts_after(pending, e)
             ):
                 failed.append((pending, e))
                 pending = None
+        if not failed and self.out.reauth_s is not None:
+            # IKE_SAs replaced on the lifetime, each back within seconds: a working tunnel whose
+            # log (MX 15.12+ charon) shows the IKE_SA and not each CHILD_SA.
+            if not self.p2_ups and self.p1_ups:
+                self.out.claims.append(
+                    Claim("tunnel-established", self.out.peer, None, [self.p1_ups[-1]], 0.8, Basis.INFERRED)
+                )
+            return
         if not failed:
             if pending is not None and not self.p2_ups and "heard" in pending.tags:
                 # Phase 1 completed and no phase 2 ever followed in these lines; on an MX running
@@ -405,6 +439,15 @@ class PeerTimeline:
             return
         lines = [up, closing]
         self.out.claims.append(Claim("phase2-not-established", self.out.peer, 2, lines, 0.7, Basis.INFERRED))
+
+    def _scheduled_reauth(self, up: Event, down: Event) -> bool:
+        """Deleted after about the MX's default lifetime and established again within a minute."""
+        if up.ts is None or down.ts is None:
+            return False
+        if not 0.8 * MX_DEFAULT_LIFETIME <= down.ts - up.ts <= 1.1 * MX_DEFAULT_LIFETIME:
+            return False
+        after = self.events[self.events.index(down) + 1:]
+        return any(e.kind == "p1_up" and e.ts is not None and 0 <= e.ts - down.ts <= REAUTH_GAP_S for e in after)
 
     def _p2_starts_after(self, up: Event, start: Event) -> bool:
         """Quick mode tried twice after phase 1 without success counts as a failed phase 2."""

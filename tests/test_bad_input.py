@@ -347,10 +347,13 @@ def psk_events(when: Callable[[int], object] = lambda s: f"2025-07-22T10:15:{s:0
     ],
 )
 def test_json_that_is_not_an_events_response(text: str) -> None:
+    """No event is read from it; a key phrase it carries gives at most a hedged answer that says so."""
     diagnosis = diagnose_text(text)
     check_sound(diagnosis, count_lines(text.encode()))
     assert diagnosis.notes
-    assert diagnosis.findings == []
+    assert all(f.confidence < 0.7 for f in diagnosis.findings)
+    if diagnosis.findings:
+        assert any("recognised" in note for note in diagnosis.notes)
 
 
 def test_truncated_events_json() -> None:

@@ -189,3 +189,57 @@ def test_segment_order_defaults() -> None:
 ])
 def test_notify_names_and_case_variants_are_tolerated(line: str) -> None:
     assert ids(line) == ["phase1-proposal-mismatch"]
+
+
+def _mx_charon(t: int, uid: int, what: str) -> str:
+    """An MX 15.12+ syslog row (the shape of the Meraki syslog documentation's samples)."""
+    text = (f"IKE_SA remote-peer-2[{uid}] established between" if what == "up"
+            else f"deleting IKE_SA remote-peer-2[{uid}] between")
+    return (f"<134>1 {t}.1 MX84 events Site-to-site VPN: <remote-peer-2|{uid}> {text} "
+            "192.168.13.5[192.168.13.5]...203.0.113.2[203.0.113.2]")
+
+
+def test_an_ike_sa_replaced_every_eight_hours_is_a_healthy_tunnel_with_a_rekey_note() -> None:
+    start = 1_700_000_000
+    lines = [
+        _mx_charon(start, 1, "up"),
+        _mx_charon(start + 28_790, 1, "down"), _mx_charon(start + 28_793, 2, "up"),
+        _mx_charon(start + 57_580, 2, "down"), _mx_charon(start + 57_584, 3, "up"),
+    ]
+    diagnosis = diagnose_text("\n".join(lines))
+    assert diagnosis.verdict.value == "healthy"
+    assert [f.id for f in diagnosis.findings] == ["tunnel-established"]
+    assert any("8-hour" in note for note in diagnosis.notes)
+
+
+def test_an_ike_sa_that_goes_down_for_minutes_is_not_a_rekey() -> None:
+    start = 1_700_000_000
+    lines = [_mx_charon(start, 1, "up"), _mx_charon(start + 28_790, 1, "down"), _mx_charon(start + 29_400, 2, "up")]
+    diagnosis = diagnose_text("\n".join(lines))
+    assert not any("8-hour" in note for note in diagnosis.notes)
+    assert diagnosis.verdict.value != "healthy"
+
+
+# strongSwan's own log of a retried IKE_SA_INIT, as quoted in a public IKEv2 implementation's
+# source (public addresses swapped for documentation ones, a few vendor-ID lines left out): the
+# peer asked for MODP_2048, the retry with it was accepted and authentication succeeded.
+GROUP_RETRY = """parsed IKE_SA_INIT response 0 [ N(INVAL_KE) ]
+peer didn't accept DH group CURVE_25519, it requested MODP_2048
+initiating IKE_SA mpesa[9] to 203.0.113.132
+generating IKE_SA_INIT request 0 [ SA KE No N(NATD_S_IP) N(NATD_D_IP) N(FRAG_SUP) N(HASH_ALG) N(REDIR_SUP) ]
+sending packet: from 198.51.100.126[500] to 203.0.113.132[500] (1128 bytes)
+received packet: from 203.0.113.132[500] to 198.51.100.126[500] (619 bytes)
+parsed IKE_SA_INIT response 0 [ SA KE No V V N(NATD_S_IP) N(NATD_D_IP) CERTREQ N(FRAG_SUP) V ]
+selected proposal: IKE:AES_CBC_256/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_2048
+authentication of '198.51.100.126' (myself) with pre-shared key
+establishing CHILD_SA mpesa{5}
+generating IKE_AUTH request 1 [ IDi N(INIT_CONTACT) CERTREQ IDr AUTH SA TSi TSr N(MOBIKE_SUP) ]
+parsed IKE_AUTH response 1 [ V IDr AUTH SA TSi TSr N(ESP_TFC_PAD_N) N(NON_FIRST_FRAG) N(MOBIKE_SUP) ]
+authentication of '203.0.113.132' with pre-shared key successful"""
+
+
+def test_a_group_retry_after_invalid_ke_that_comes_up_is_not_a_proposal_mismatch() -> None:
+    diagnosis = diagnose_text(GROUP_RETRY)
+    assert "phase1-proposal-mismatch" not in [f.id for f in diagnosis.findings]
+    refused = diagnose_text(GROUP_RETRY.split("\ninitiating", 1)[0])
+    assert "phase1-proposal-mismatch" in [f.id for f in refused.findings], "a refusal with no retry still counts"
