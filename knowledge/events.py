@@ -50,6 +50,7 @@ def evidence_text(raw: str) -> str:
 
 _INNER_START = re.compile(r"(?:`{1,3}|\bmsg:|\b(?:ERROR|WARNING|NOTIFY|INFO):)\s{0,4}", re.I)
 INNER_TRIES = 4
+INNER_CHARS = 1000  # a message inside a line is short; the rest of a huge line is not read again
 
 
 def _inner_message(body: str, match: Callable[[str], Match | None]) -> Match | None:
@@ -59,7 +60,7 @@ def _inner_message(body: str, match: Callable[[str], Match | None]) -> Match | N
     for n, m in enumerate(_INNER_START.finditer(body, 1, 2000)):
         if n == INNER_TRIES:
             break
-        tail = body[m.end():]
+        tail = body[m.end(): m.end() + INNER_CHARS]
         close = tail.find("`")
         inner = parse_line(tail[:close] if close > 0 else tail).body
         found = match(inner) if inner else None

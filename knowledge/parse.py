@@ -11,6 +11,8 @@ Every pattern here is anchored and uses bounded repeats, so a hostile line costs
 
 from __future__ import annotations
 
+import csv
+import html
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +40,13 @@ _ISO_TIME = re.compile(
     r"(?P<frac>\.\d{1,9})?(?P<tz>Z|[+-]\d{2}:?\d{2})?\s{0,40}",
     re.I,
 )
+# The Dashboard's CSV export: `10/20/2022 11:24` (month first), seconds and AM/PM optional.
+_US_TIME = re.compile(
+    r"^(?P<mo>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4})[ ,T]{1,3}(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?"
+    r"(?:\s{0,2}(?P<ampm>[AP]M))?(?:\s{0,4}(?:UTC|GMT|Z))?\s{0,40}",
+    re.I,
+)
+_ENTITY = re.compile(r"&(?:lt|gt|amp|quot|apos|#\d{1,5});")
 _CLOCK_TIME = re.compile(r"^(?P<h>\d{2}):(?P<m>\d{2}):(?P<s>\d{2})(?P<frac>\.\d{1,9})?\s{1,40}")
 _MERAKI_HDR = re.compile(
     r"^(?:\S{1,100}\s{1,10}\d\s{1,10})?(?P<epoch>\d{9,10}\.\d{1,9})\s{1,10}(?P<device>\S{1,100})"
@@ -123,6 +132,15 @@ def _iso(m: re.Match[str]) -> float | None:
     return value
 
 
+def _us(m: re.Match[str]) -> float | None:
+    hour = int(m["h"]) % 12 + (12 if (m["ampm"] or "").upper() == "PM" else 0) if m["ampm"] else int(m["h"])
+    try:
+        moment = datetime(int(m["y"]), int(m["mo"]), int(m["d"]), hour, int(m["m"]), int(m["s"] or 0), tzinfo=UTC)
+    except ValueError:
+        return None
+    return moment.timestamp()
+
+
 def parse_iso(text: str) -> float | None:
     m = _ISO_TIME.match(text.strip())
     return _iso(m) if m else None
@@ -152,6 +170,9 @@ def _take_time(line: str) -> tuple[str, float | None, str | None]:
         m = _ISO_TIME.match(line)
         if m:
             return line[m.end():], _iso(m), "absolute"
+        m = _US_TIME.match(line) if "/" in line[:3] else None
+        if m:
+            return line[m.end():], _us(m), "absolute"
         m = _CLOCK_TIME.match(line)
         if m:
             frac = float(m["frac"]) if m["frac"] else 0.0
@@ -185,6 +206,10 @@ def _needs_more_peeling(body: str, had_conn: bool) -> bool:
 def parse_wrapped(text: str) -> ParsedLine:
     """The general peeler: every wrapper in turn, each tried only when the next character could start it."""
     line = text.strip()
+    if "&" in line and _ENTITY.search(line, 0, 400):
+        line = html.unescape(line)
+    if line[:1] == '"' and '","' in line:
+        line = _csv_row(line)
     if line[:1] in _QUOTE_START:
         if _FENCE.match(line):
             line = line.lstrip().lstrip("`")
@@ -289,6 +314,17 @@ def _apply_format(stage: str, line: str, out: ParsedLine) -> str:
         out.peer_side = spec.peer_side
     line = line[m.end():]
     return _asa_fields(line, out) if spec.fields else line
+
+
+def _csv_row(line: str) -> str:
+    """A row of the Dashboard's CSV export: its time cell, then the cell holding the message."""
+    try:
+        cells = [c.strip() for c in next(csv.reader([line]))]
+    except (csv.Error, StopIteration):
+        return line
+    when = next((c for c in cells if c[:1].isdigit() and (_US_TIME.match(c) or _ISO_TIME.match(c))), "")
+    message = next((c for c in cells if "msg:" in c.lower()), None) or max(cells, key=len, default="")
+    return f"{when} {message}".strip() if message else line
 
 
 def _table_cell(line: str) -> str:

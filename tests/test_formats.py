@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from knowledge import diagnose_text
 from knowledge.formats import first_match, wrappers
 from knowledge.parse import parse_line
 
@@ -37,3 +38,30 @@ def test_wrapped_lines_give_the_daemon_message(line: str, body: str, shape: str)
 
 def test_a_line_no_wrapper_starts_pays_for_no_regex() -> None:
     assert first_match("line", "Jan  1 06:50:05 VPN msg: anything") is None
+
+
+# The Dashboard event log's CSV download as the issue describes it: quoted cells, doubled quotes,
+# month-first dates and HTML entities in the message cell.
+CSV_ROWS = [
+    '"10/20/2022 11:26","Tokyo MX","Non-Meraki VPN negotiation",'
+    '"msg: phase1 negotiation failed due to time up. 4ee5cbd332e816a7:96546bbd6ce8c535"',
+    '"10/20/2022 11:25","Tokyo MX","Non-Meraki VPN negotiation","msg: HASH mismatched"',
+    '"10/20/2022 11:24","Tokyo MX","Non-Meraki VPN ""negotiation""",'
+    '"msg: respond new phase 1 negotiation: 198.51.100.2[500]&lt;=&gt;203.0.113.10[500]"',
+]
+
+
+def test_a_dashboard_csv_export_reads_like_the_event_log() -> None:
+    parsed = [parse_line(row) for row in CSV_ROWS]
+    assert [p.shape for p in parsed] == ["dashboard"] * 3
+    assert parsed[2].body == "respond new phase 1 negotiation: 198.51.100.2[500]<=>203.0.113.10[500]"
+    assert parsed[0].ts is not None and parsed[0].ts - parsed[2].ts == 120
+    diagnosis = diagnose_text("\n".join(CSV_ROWS))
+    assert [f.id for f in diagnosis.findings] == ["psk-mismatch"]
+    assert diagnosis.order == "newest-first"
+
+
+def test_us_dates_with_seconds_and_pm() -> None:
+    early = parse_line('"10/20/2022 1:24:05 PM","MX","msg: HASH mismatched"')
+    late = parse_line('"10/20/2022 13:24:06","MX","msg: HASH mismatched"')
+    assert late.ts - early.ts == 1

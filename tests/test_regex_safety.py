@@ -37,8 +37,9 @@ PARSE_REGEXES: dict[str, re.Pattern[str]] = {
     **{f"format:{w.spec.id}": w.regex for stage in ("line", "after-time") for w in wrappers(stage)},
 }
 # The parse regexes that are not line prefixes: `msg:` is searched in the first 400 characters,
-# whitespace runs are collapsed with sub() and table rows split at their pipes; all linear.
-UNANCHORED_PARSE = {"_MSG", "_SPACES", "_CELL_SPLIT"}
+# whitespace runs are collapsed with sub(), table rows split at their pipes and HTML entities
+# looked for; all linear.
+UNANCHORED_PARSE = {"_MSG", "_SPACES", "_CELL_SPLIT", "_ENTITY"}
 
 _CATEGORY_SAMPLE = {
     sre_c.CATEGORY_DIGIT: "0",
