@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import html
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -46,6 +47,10 @@ _US_TIME = re.compile(
     r"(?:\s{0,2}(?P<ampm>[AP]M))?(?:\s{0,4}(?:UTC|GMT|Z))?\s{0,40}",
     re.I,
 )
+_JSON_MESSAGE_KEYS = ("details", "message", "msg")
+_JSON_TIME_KEYS = ("event_timestamp", "timestamp", "occurredAt", "time")
+_JSON_MESSAGE = re.compile(r'"(?:details|message|msg)"\s{0,4}:')
+JSON_LINE_CHARS = 20_000
 _ENTITY = re.compile(r"&(?:lt|gt|amp|quot|apos|#\d{1,5});")
 _CLOCK_TIME = re.compile(r"^(?P<h>\d{2}):(?P<m>\d{2}):(?P<s>\d{2})(?P<frac>\.\d{1,9})?\s{1,40}")
 _MERAKI_HDR = re.compile(
@@ -210,6 +215,8 @@ def parse_wrapped(text: str) -> ParsedLine:
         line = html.unescape(line)
     if line[:1] == '"' and '","' in line:
         line = _csv_row(line)
+    elif line[:1] == "{" and _JSON_MESSAGE.search(line, 0, 2000):
+        line = _json_line(line)
     if line[:1] in _QUOTE_START:
         if _FENCE.match(line):
             line = line.lstrip().lstrip("`")
@@ -314,6 +321,27 @@ def _apply_format(stage: str, line: str, out: ParsedLine) -> str:
         out.peer_side = spec.peer_side
     line = line[m.end():]
     return _asa_fields(line, out) if spec.fields else line
+
+
+def _json_line(line: str) -> str:
+    """One JSON object per line (AWS Site-to-Site VPN tunnel logs: `event_timestamp`, `details`):
+    its time and message as a plain line; anything that is not such an object stays as it was."""
+    try:
+        data = json.loads(line[:JSON_LINE_CHARS])
+    except ValueError:
+        return line
+    if not isinstance(data, dict):
+        return line
+    message = next((data[k] for k in _JSON_MESSAGE_KEYS if isinstance(data.get(k), str)), None)
+    if message is None:
+        return line
+    stamp = next((data[k] for k in _JSON_TIME_KEYS if isinstance(data.get(k), (int, float, str))), None)
+    when = ""
+    if isinstance(stamp, (int, float)) and 0 < stamp < 1e11:
+        when = datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    elif isinstance(stamp, str) and _ISO_TIME.match(stamp):
+        when = stamp
+    return f"{when} {message}".strip()
 
 
 def _csv_row(line: str) -> str:

@@ -65,3 +65,13 @@ def test_us_dates_with_seconds_and_pm() -> None:
     early = parse_line('"10/20/2022 1:24:05 PM","MX","msg: HASH mismatched"')
     late = parse_line('"10/20/2022 13:24:06","MX","msg: HASH mismatched"')
     assert late.ts - early.ts == 1
+
+
+def test_a_json_line_of_an_aws_tunnel_log_reads_its_details_and_time() -> None:
+    """AWS Site-to-Site VPN tunnel logs: one JSON object a line, message in `details` (AWS docs, log contents)."""
+    line = ('{"event_timestamp": 1671140000, "details": "Peer is not responsive - Declaring peer dead", '
+            '"dpd_enabled": true, "nat_t_detected": false, "ike_phase1_state": "down", "ike_phase2_state": "down"}')
+    parsed = parse_line(line)
+    assert (parsed.body, parsed.ts) == ("Peer is not responsive - Declaring peer dead", 1671140000.0)
+    assert [f.id for f in diagnose_text(line).findings] == ["dead-peer"]
+    assert parse_line('{"foo": "bar"}').body == '{"foo": "bar"}'

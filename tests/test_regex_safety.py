@@ -38,8 +38,8 @@ PARSE_REGEXES: dict[str, re.Pattern[str]] = {
 }
 # The parse regexes that are not line prefixes: `msg:` is searched in the first 400 characters,
 # whitespace runs are collapsed with sub(), table rows split at their pipes and HTML entities
-# looked for; all linear.
-UNANCHORED_PARSE = {"_MSG", "_SPACES", "_CELL_SPLIT", "_ENTITY"}
+# and JSON message keys looked for; all linear.
+UNANCHORED_PARSE = {"_MSG", "_SPACES", "_CELL_SPLIT", "_ENTITY", "_JSON_MESSAGE"}
 
 _CATEGORY_SAMPLE = {
     sre_c.CATEGORY_DIGIT: "0",
