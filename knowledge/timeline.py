@@ -71,6 +71,7 @@ def normalise_notify(name: str) -> str:
 
 
 REAUTH_GAP_S = 60.0
+UNANSWERED_RETRANSMITS = 3  # fewer may be a slow peer; three unanswered requests in a row are not
 
 
 def _accepted_init(e: Event) -> bool:
@@ -322,6 +323,7 @@ class PeerTimeline:
 
     # --- what the sequence says ----------------------------------------------------------
     def _infer(self) -> None:
+        self._infer_unanswered()
         self._infer_phase1()
         self._infer_phase2()
         self._infer_interval()
@@ -392,6 +394,19 @@ class PeerTimeline:
         self.out.claims.append(
             Claim("phase1-not-established", self.out.peer, 1, lines, confidence, Basis.INFERRED,
                   {"attempts": str(len(starts))})
+        )
+
+    def _infer_unanswered(self) -> None:
+        """Requests sent again and again with no answer, and the paste ends before the daemon gives up."""
+        if not self.attempts or self.p1_ups or any(c.phase == 1 for c in self.out.claims):
+            return
+        last = self.attempts[-1]
+        if last.heard or last.established or last.retransmits < UNANSWERED_RETRANSMITS:
+            return
+        lines = [e for e in self.events if e.kind in ("p1_start", "retransmit")][-6:]
+        self.out.claims.append(
+            Claim("peer-unresponsive", self.out.peer, 1, lines, 0.6, Basis.INFERRED,
+                  {"retransmits": str(last.retransmits)})
         )
 
     def _infer_phase2(self) -> None:
