@@ -90,7 +90,7 @@ _ASA_TAG = re.compile(r"^%(?:ASA|FTD|PIX)-\d-\d{6}:\s{0,10}", re.I)
 _ASA_FIELD = re.compile(r"^(?P<key>Group|Username|IP)\s{0,4}=\s{0,4}(?P<value>[^,]{1,100}),\s{0,10}", re.I)
 _IOS_TAG = re.compile(r"^(?:%CRYPTO-\d-[A-Z_]{1,40}:\s{0,10}|ISAKMP(?::\(\d{1,10}\))?:\s{1,10})", re.I)
 _SPACES = re.compile(r"\s+")
-_CELL_SPLIT = re.compile(r"(?<!\\)\|")
+_CELL_SPLIT = re.compile(r"(?<!\\)(?:(?<=\s)\||\|(?=\s|$)|^\|)")
 _IP = re.compile(rf"^{_ADDR}$", re.I)
 
 
@@ -223,7 +223,7 @@ def parse_wrapped(text: str) -> ParsedLine:
         m = _QUOTE.match(line)
         if m:
             line = line[m.end():]
-    if line[:1] == "|":
+    if "|" in line and (line[:1] == "|" or " | " in line or line.endswith(" |")):
         line = _table_cell(line)
     if line[:1] == "<":
         m = _PRI.match(line)
@@ -356,7 +356,10 @@ def _csv_row(line: str) -> str:
 
 
 def _table_cell(line: str) -> str:
-    """A Markdown table row: the last non-empty cell holds the message (`\\|` is a pipe inside a cell)."""
+    """A table row (Markdown, or cells copied from a page): the last non-empty cell holds the message.
+
+    `\\|` is a pipe inside a cell; pipes inside a token (`<conn|id>`, `10.0.0.0/24|/0`) do not split.
+    """
     cells = [c.strip() for c in _CELL_SPLIT.split(line)]
     filled = [c for c in cells if c]
     return filled[-1].replace("\\|", "|") if len(cells) > 2 and filled else line
