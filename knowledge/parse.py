@@ -86,7 +86,7 @@ _PLUTO = re.compile(
 )
 _RACOON_ADDR = re.compile(rf"^\[(?P<addr>{_ADDR})\]\s{{0,10}}", re.I)
 _RACOON_LEVEL = re.compile(r"^(?:ERROR|WARNING|NOTIFY|INFO|DEBUG2?):\s{0,10}")
-_ASA_TAG = re.compile(r"^%(?:ASA|FTD|PIX)-\d-\d{6}:\s{0,10}", re.I)
+_ASA_TAG = re.compile(r"^%(?:ASA|FTD|PIX)-\d-\d{6}(?::\s{0,10}|\s{1,10})", re.I)
 _ASA_FIELD = re.compile(r"^(?P<key>Group|Username|IP)\s{0,4}=\s{0,4}(?P<value>[^,]{1,100}),\s{0,10}", re.I)
 _IOS_TAG = re.compile(r"^(?:%CRYPTO-\d-[A-Z_]{1,40}:\s{0,10}|ISAKMP(?::\(\d{1,10}\))?:\s{1,10})", re.I)
 _SPACES = re.compile(r"\s+")
@@ -319,7 +319,7 @@ def _apply_format(stage: str, line: str, out: ParsedLine) -> str:
         out.shape = spec.shape
     if spec.peer_side is not None:
         out.peer_side = spec.peer_side
-    line = line[m.end():]
+    line = groups["message"] if groups.get("message") is not None else line[m.end():]
     return _asa_fields(line, out) if spec.fields else line
 
 
@@ -426,7 +426,7 @@ def _peel_cisco(line: str, out: ParsedLine) -> None:
     if not m:
         return
     out.shape, out.peer_side = "asa", True
-    out.body = _asa_fields(line[m.end():], out)
+    out.body = _apply_format("after-tag", _asa_fields(line[m.end():], out), out)
 
 
 def _asa_fields(line: str, out: ParsedLine) -> str:

@@ -34,7 +34,10 @@ EventKind = Literal[
     "info",  # a VPN line that carries no diagnosis by itself
 ]
 
-Dialect = Literal["racoon", "charon", "libreswan", "asa", "cloud", "text", "f5", "paloalto", "fortigate"]
+Dialect = Literal[
+    "racoon", "charon", "libreswan", "asa", "cloud", "text",
+    "f5", "paloalto", "fortigate", "watchguard", "srx", "sonicwall", "checkpoint",
+]
 
 Tag = Literal[
     "heard",  # the line proves the peer answered or initiated
@@ -175,12 +178,14 @@ class LineFormat(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-    stage: Literal["line", "after-time"]
+    stage: Literal["line", "after-time", "after-tag"]
     starts: str = Field(min_length=1, description="the characters such a line can begin with")
     pattern: str
     shape: str | None = Field(default=None, description="what the line is, for ordering and peer side")
     peer_side: bool | None = None
     fields: bool = Field(default=False, description="ASA-style `Group = …, IP = …,` fields follow")
+    # A `message` group names the part of the line that is the message (key=value logs); without
+    # it the message is what follows the match.
     example: str = Field(min_length=5, description="a real line this format reads")
     source: str = Field(min_length=5)
 
@@ -189,7 +194,7 @@ class LineFormat(BaseModel):
     def _anchored_and_compiles(cls, value: str) -> str:
         value = expand_macros(value)
         value = value if value.startswith("^") else "^" + value
-        unknown = set(re.compile(value).groupindex) - {"conn", "addr"}
+        unknown = set(re.compile(value).groupindex) - {"conn", "addr", "message"}
         if unknown:
             raise ValueError(f"unknown group(s) {sorted(unknown)} in {value!r}")
         return value

@@ -34,7 +34,7 @@ GENERIC_TOKENS = ("msg: ", "vpn: ", "<1|1> ", "[1.2.3.4] ", "1.2.3.4[500]", "ike
 SIGNATURES: list[Signature] = list(load_catalog().signatures)
 PARSE_REGEXES: dict[str, re.Pattern[str]] = {
     **{name: value for name, value in sorted(vars(parse).items()) if isinstance(value, re.Pattern)},
-    **{f"format:{w.spec.id}": w.regex for stage in ("line", "after-time") for w in wrappers(stage)},
+    **{f"format:{w.spec.id}": w.regex for stage in ("line", "after-time", "after-tag") for w in wrappers(stage)},
 }
 # The parse regexes that are not line prefixes: `msg:` is searched in the first 400 characters,
 # whitespace runs are collapsed with sub(), table rows split at their pipes and HTML entities
