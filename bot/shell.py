@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from bot.chat import build_reply, parse_request
+from bot.chat import Reply, ReplyKind, build_reply, parse_request
 from bot.locale import ui
 from bot.render.text import plain, reply_text
 from bot.settings import Settings
@@ -40,9 +40,20 @@ class ShellCommand:
     run: Callable[[str, ShellState], Awaitable[str]]
     aliases: tuple[str, ...] = ()
     close: Callable[[], Awaitable[None]] | None = None
+    # Answers a paste that held no VPN log line, when it can (a sentence naming a configured peer).
+    unanswered: Callable[[str, ShellState], Awaitable[str | None]] | None = None
 
 
 QUIT_WORDS = frozenset({"quit", "exit", "bye", "終了"})
+# After a blank line, more text within this long is the same paste (terminals deliver a paste at once).
+PASTE_GAP_SECONDS = 0.3
+
+
+class _Quiet:
+    """No line arrived in the time given."""
+
+
+QUIET = _Quiet()
 
 
 @dataclass
@@ -53,6 +64,8 @@ class Shell:
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
 
     def __post_init__(self) -> None:
+        self._pending: list[str] = []
+        self._inflight: asyncio.Future[str] | None = None
         self.state = ShellState(lang=self.settings.vpn_doctor_lang, settings=self.settings)
         self._all = [*self._builtin(), *self.commands]
         self._by_word = {word: c for c in self._all for word in (c.name, *c.aliases)}
@@ -87,10 +100,41 @@ class Shell:
         self.stdout.write(text if text.endswith("\n") else text + "\n")
         self.stdout.flush()
 
-    async def _readline(self) -> str | None:
-        """One line without its newline; None at end of input."""
-        line = await asyncio.to_thread(self.stdin.readline)
+    async def _readline(self, wait: float | None = None) -> str | _Quiet | None:
+        """One line without its newline; None at end of input; QUIET when none came within `wait` s.
+
+        A read that is still waiting when `wait` runs out is kept for the next call, so no line
+        is lost and nothing reads ahead of what the conversation asked for.
+        """
+        if self._pending:
+            return self._pending.pop()
+        if self._inflight is None:
+            self._inflight = asyncio.ensure_future(asyncio.to_thread(self.stdin.readline))
+        done, _ = await asyncio.wait({self._inflight}, timeout=wait)
+        if not done:
+            return QUIET
+        line, self._inflight = self._inflight.result(), None
         return None if line == "" else line.rstrip("\r\n")
+
+    async def _read_paste(self, first: str) -> tuple[list[str], bool]:
+        """A paste is one input however many blank lines it holds: it ends at a blank line after which
+        nothing more arrives at once, at a shell command, or at the end of input (returned as True)."""
+        pasted = [first]
+        blanks = 0
+        while True:
+            line = await self._readline(PASTE_GAP_SECONDS if blanks else None)
+            if line is None:
+                return pasted, True
+            if isinstance(line, _Quiet):
+                return pasted, False
+            if not line.strip():
+                blanks += 1
+                continue
+            if blanks and self.command_for(line):
+                self._pending.append(line)
+                return pasted, False
+            pasted += [""] * blanks + [line]
+            blanks = 0
 
     def command_for(self, line: str) -> tuple[ShellCommand, str] | None:
         word, _, arguments = line.strip().partition(" ")
@@ -99,11 +143,22 @@ class Shell:
         command = self._by_word.get(word.lower()) or self._by_word.get(word)
         return (command, arguments) if command else None
 
-    def answer(self, pasted: str) -> str:
-        """The reply to one paste, rendered exactly as the shell prints it."""
+    def reply_to(self, pasted: str) -> Reply:
         request = parse_request(pasted)
         lang = request.lang or self.state.lang
-        reply = build_reply(request.text, lang, max_file_bytes=self.settings.vpn_doctor_max_file_bytes)
+        return build_reply(request.text, lang, max_file_bytes=self.settings.vpn_doctor_max_file_bytes)
+
+    def answer(self, pasted: str) -> str:
+        """The reply to one paste, rendered exactly as the shell prints it."""
+        return reply_text(self.reply_to(pasted))
+
+    async def answer_paste(self, pasted: str) -> str:
+        """As a Slack mention is answered: the log's diagnosis, else what a command makes of the text."""
+        reply = await asyncio.to_thread(self.reply_to, pasted)
+        if reply.kind is ReplyKind.UNKNOWN and reply.diagnosis is not None and reply.diagnosis.vpn_lines == 0:
+            for command in self.commands:
+                if command.unanswered is not None and (found := await command.unanswered(pasted, self.state)):
+                    return found
         return reply_text(reply)
 
     async def run(self) -> int:
@@ -118,6 +173,8 @@ class Shell:
         if self.interactive:
             names = ", ".join(c.name for c in self._all)
             self._print(ui("shell_banner", self.state.lang, commands=names))
+            if self.settings.demo and "/vpn" in self._by_word:
+                self._print(ui("shell_demo", self.state.lang))
         while True:
             if self.interactive:
                 self.stdout.write(ui("shell_prompt", self.state.lang))
@@ -125,7 +182,7 @@ class Shell:
             line = await self._readline()
             if line is None:
                 return 0
-            if not line.strip():
+            if isinstance(line, _Quiet) or not line.strip():
                 continue
             found = self.command_for(line)
             if found:
@@ -134,13 +191,11 @@ class Shell:
                 if command.name == "quit":
                     return 0
                 continue
-            pasted = [line]
-            while (more := await self._readline()) is not None and more.strip():
-                pasted.append(more)
+            pasted, ended = await self._read_paste(line)
             if self.interactive:
                 self._print(ui("shell_working", self.state.lang, lines=len(pasted)))
-            self._print(await asyncio.to_thread(self.answer, "\n".join(pasted)))
-            if more is None and not self.interactive:
+            self._print(await self.answer_paste("\n".join(pasted)))
+            if ended and not self.interactive:
                 return 0
 
 

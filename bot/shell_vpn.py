@@ -6,6 +6,7 @@ Without MERAKI_API_KEY the shell serves the bundled demo organisation, so
 
 from __future__ import annotations
 
+from bot.chat import parse_request
 from bot.dashboard.errors import DashboardError
 from bot.live import DEFAULT_HOURS, LookupMiss
 from bot.live_connection import LiveConnection
@@ -13,7 +14,7 @@ from bot.locale.live import live_ui
 from bot.render.dashboard import error_text, help_text, live_text, miss_text, peers_text, status_text
 from bot.settings import Settings
 from bot.shell import ShellCommand, ShellState
-from bot.vpn_request import VpnAction, parse_vpn
+from bot.vpn_request import VpnAction, hours_in, named_peer, parse_vpn
 from knowledge.models import LANGS
 
 
@@ -39,6 +40,18 @@ class ShellLookups:
             return error_text(exc, lang, service.demo)
         return miss_text(found, lang) if isinstance(found, LookupMiss) else live_text(found)
 
+    async def named(self, text: str, state: ShellState) -> str | None:
+        """A sentence that names a configured peer ("check azure-prod-vnet") gets its live lookup."""
+        service = await self.connection.service()
+        try:
+            peer = named_peer(text, await service.client.peers())
+        except DashboardError:
+            return None
+        if peer is None:
+            return None
+        request = parse_request(text)
+        return await self.run(f"{peer.name} {hours_in(text):g}", ShellState(request.lang or state.lang, state.settings))
+
 
 def vpn_shell_command(settings: Settings, connection: LiveConnection | None = None) -> ShellCommand:
     lookups = ShellLookups(connection or LiveConnection(settings))
@@ -49,4 +62,5 @@ def vpn_shell_command(settings: Settings, connection: LiveConnection | None = No
         run=lookups.run,
         aliases=("vpn",),
         close=lookups.connection.aclose,
+        unanswered=lookups.named,
     )

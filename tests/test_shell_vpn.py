@@ -82,3 +82,17 @@ async def test_the_shell_closes_the_connection_it_opened() -> None:
     out = await shell("/vpn peers\n", connection)
     assert "azure-prod-vnet — 203.0.113.10" in out
     assert not connection.connected
+
+
+@pytest.mark.parametrize(
+    "said", ["check azure-prod-vnet", "@VPN Doctor what is wrong with azure-prod-vnet over the last 6 hours?"]
+)
+async def test_a_sentence_naming_a_peer_gets_its_live_lookup_as_in_slack(connection, said: str) -> None:
+    live, _ = connection
+    out = await shell(f"{said}\n", live)
+    assert "Dashboard:" in out and "azure-prod-vnet" in out and "did not recognise" not in out
+
+
+async def test_a_sentence_naming_no_peer_is_still_not_recognised(connection) -> None:
+    live, _ = connection
+    assert "did not recognise" in await shell("check the weather\n", live)

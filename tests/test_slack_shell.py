@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import subprocess
@@ -9,7 +10,8 @@ import sys
 from pathlib import Path
 
 from bot.settings import Settings
-from bot.shell import Shell, ShellCommand, ShellState
+from bot.shell import PASTE_GAP_SECONDS, Shell, ShellCommand, ShellState
+from bot.shell_vpn import vpn_shell_command
 from tests.test_slack_events import PSK_RAW
 
 ROOT = Path(__file__).parent.parent
@@ -56,3 +58,41 @@ def test_python_m_bot_without_tokens_starts_the_shell() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "Failing" in result.stdout
+
+
+async def test_a_paste_with_blank_lines_is_one_input() -> None:
+    """Copied Dashboard rows often carry blank lines; they arrive together and get one answer."""
+    lines = PSK_RAW.splitlines()
+    spaced = "\n\n".join(lines)
+    output = await run_shell(f"{spaced}\n\nhelp\n")
+    assert output.count("What to do:") == 1 and "Failing" in output
+    assert "Commands:" in output, "a command after the paste still runs"
+
+
+async def test_input_that_pauses_after_a_blank_line_is_a_new_paste() -> None:
+    read_fd, write_fd = os.pipe()
+    out = io.StringIO()
+    with os.fdopen(read_fd, "r") as reading, os.fdopen(write_fd, "w") as writing:
+        shell = Shell(Settings(_env_file=None), (), stdin=reading, stdout=out)
+        task = asyncio.create_task(shell.run())
+        writing.write("hello there\n\n")
+        writing.flush()
+        await asyncio.sleep(PASTE_GAP_SECONDS * 3)
+        writing.write(f"{PSK_RAW}\n\nquit\n")
+        writing.flush()
+        assert await asyncio.wait_for(task, 30) == 0
+    output = out.getvalue()
+    assert "did not recognise" in output and "What to do:" in output, output
+
+
+async def test_the_first_screen_says_the_demo_organisation_is_loaded() -> None:
+    settings = Settings(_env_file=None, meraki_api_key=None)
+    master, slave = os.openpty()
+    out = io.StringIO()
+    with os.fdopen(slave, "r") as terminal:
+        shell = Shell(settings, (vpn_shell_command(settings),), stdin=terminal, stdout=out)
+        os.write(master, b"quit\n")
+        assert await asyncio.wait_for(shell.run(), 30) == 0
+    os.close(master)
+    banner = out.getvalue().split("> ", 1)[0]
+    assert "demo organisation" in banner and "/vpn status" in banner, banner
