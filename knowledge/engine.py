@@ -15,6 +15,7 @@ from functools import cache
 from typing import IO, Any
 
 from knowledge.collector import collector_paused
+from knowledge.cut_lines import cut_hints
 from knowledge.events import Event, Extraction, extract
 from knowledge.library import Catalog, load_catalog
 from knowledge.matcher import Matcher
@@ -40,6 +41,7 @@ from knowledge.vendors import guess_vendors
 
 MAX_EVIDENCE = 12
 MAX_TEXT_BYTES = 50 << 20  # what one call reads; the rest is reported, not parsed
+CUT_HINT_BYTES = 64 << 10  # a paste that read as nothing, up to this size, is checked for cut-off lines
 _RENAMED_FACTS = {"ts_local": "local_ts", "ts_remote": "remote_ts"}
 
 
@@ -70,7 +72,12 @@ def diagnose_bytes(data: bytes, lang: Lang = "en") -> Diagnosis:
     if len(data) > MAX_TEXT_BYTES:
         info.notes.append(("note.too_large", {"limit": f"{MAX_TEXT_BYTES >> 20} MB"}))
         data = data[:MAX_TEXT_BYTES]
-    return _diagnose_chunks(iter_chunks(data), lang, info)
+    diagnosis = _diagnose_chunks(iter_chunks(data), lang, info)
+    if diagnosis.vpn_lines == 0 and not diagnosis.findings and len(data) <= CUT_HINT_BYTES:
+        hints = cut_hints(data.decode("utf-8", "replace"), lang)
+        if hints:
+            diagnosis = diagnosis.model_copy(update={"notes": [*hints, *diagnosis.notes]})
+    return diagnosis
 
 
 def diagnose_stream(stream: IO[bytes], lang: Lang = "en", chunk_size: int = 4 << 20) -> Diagnosis:

@@ -243,3 +243,13 @@ def test_a_group_retry_after_invalid_ke_that_comes_up_is_not_a_proposal_mismatch
     assert "phase1-proposal-mismatch" not in [f.id for f in diagnosis.findings]
     refused = diagnose_text(GROUP_RETRY.split("\ninitiating", 1)[0])
     assert "phase1-proposal-mismatch" in [f.id for f in refused.findings], "a refusal with no retry still counts"
+
+
+def test_a_row_cut_off_mid_phrase_gets_a_hint_instead_of_nothing() -> None:
+    row = "Jul 22 10:15:04      Non-Meraki VPN  Non-Meraki VPN negotiation  msg: HASH mism…"
+    diagnosis = diagnose_text(row)
+    assert diagnosis.findings == []
+    assert "Line 1 looks cut off (“HASH mism”)" in diagnosis.notes[0]
+    assert "hash mismatched" in diagnosis.notes[0] and "Pre-shared key mismatch" in diagnosis.notes[0]
+    assert "行目は途中で切れている" in diagnose_text(row, "ja").notes[0]
+    assert not any("cut off" in note for note in diagnose_text("hello there, the tunnel is down").notes)
