@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -27,7 +28,14 @@ class _Facts(dict[str, str]):
         return "{" + key + "}"
 
 
+# `{count|problem|problems}`: the singular when the fact is 1, else the plural (English texts;
+# Japanese has no plural and does not use it).
+_PLURAL = re.compile(r"\{(\w+)\|([^|{}]*)\|([^|{}]*)\}")
+
+
 def fill(text: str, facts: Mapping[str, str]) -> str:
+    if "|" in text:
+        text = _PLURAL.sub(lambda m: m[2] if str(facts.get(m[1], "")).strip() == "1" else m[3], text)
     return text.format_map(_Facts(facts))
 
 

@@ -68,7 +68,8 @@ def expand_macros(pattern: str) -> str:
 
 
 def placeholders(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+    """The facts a text uses; `{n|one|many}` (a plural choice) uses `n`."""
+    return {name.split("|", 1)[0] for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
 class LocalText(BaseModel):

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from knowledge.library import CATALOG_DIR, Catalog, CatalogError, load_catalog, load_catalog_from
+from knowledge import diagnose_text
+from knowledge.library import CATALOG_DIR, Catalog, CatalogError, fill, load_catalog, load_catalog_from
 from knowledge.models import LANGS
 from knowledge.schema import FindingEntry, placeholders
 
@@ -425,3 +426,11 @@ def test_checks_see_a_finding_removed_in_memory(catalog: Catalog) -> None:
     findings = {fid: entry for fid, entry in catalog.findings.items() if fid != "tunnel-established"}
     reduced = dataclasses.replace(catalog, findings=findings)
     assert missing_contract(reduced) == ["missing finding tunnel-established"]
+
+
+def test_english_counts_agree_with_their_nouns() -> None:
+    assert fill("{n} {n|problem|problems}", {"n": "1"}) == "1 problem"
+    assert fill("{n} {n|problem|problems}", {"n": "0"}) == "0 problems"
+    assert placeholders("{n} {n|time|times} to {peer}") == {"n", "peer"}
+    one = diagnose_text("Jul 22 10:15:04      Non-Meraki VPN  Non-Meraki VPN negotiation  msg: HASH mismatched")
+    assert "1 problem found" in one.summary and "(s)" not in one.summary

@@ -62,7 +62,7 @@ def test_many_findings_are_summarised_with_the_full_report_attached(lang: str) -
 def test_long_evidence_is_cut_with_a_count_of_the_rest() -> None:
     message = slack_message(diagnosis_reply(diagnosis("en", findings=1, evidence_lines=400)))
     evidence = [b for b in message.blocks if "```" in b.get("text", {}).get("text", "")]
-    assert evidence and "more line(s)" in evidence[0]["text"]["text"]
+    assert evidence and "324 more lines" in evidence[0]["text"]["text"]
 
 
 async def test_seen_store_forgets_after_the_ttl_and_stays_bounded() -> None:

@@ -96,3 +96,8 @@ async def test_the_first_screen_says_the_demo_organisation_is_loaded() -> None:
     os.close(master)
     banner = out.getvalue().split("> ", 1)[0]
     assert "demo organisation" in banner and "/vpn status" in banner, banner
+
+
+async def test_a_text_with_no_vpn_line_does_not_say_none_of_zero_matched() -> None:
+    output = await run_shell("hello there\n")
+    assert "none of them looked like a site-to-site VPN" in output and "0 of them" not in output

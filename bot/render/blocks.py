@@ -212,7 +212,7 @@ def unknown_message(reply: Reply) -> SlackMessage:
     diagnosis = reply.diagnosis
     assert diagnosis is not None
     lang = reply.lang
-    looked = ui("unknown_looked", lang, lines=diagnosis.lines_read, vpn_lines=diagnosis.vpn_lines)
+    looked = labels.looked(diagnosis, lang)
     blocks = [header(f":grey_question: {ui('unknown_title', lang)}"), section(escape(looked))]
     if diagnosis.notes:
         blocks.append(section("\n".join(f"• {escape(note)}" for note in diagnosis.notes)))

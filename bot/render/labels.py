@@ -6,6 +6,7 @@ say the same thing in the same words.
 
 from __future__ import annotations
 
+from bot.locale import ui
 from knowledge.library import load_catalog
 from knowledge.models import Basis, Diagnosis, Finding, Lang, PeerReport, Severity, Verdict
 
@@ -101,3 +102,9 @@ def reading_notes(diagnosis: Diagnosis) -> list[str]:
 def needs_copy_howto(diagnosis: Diagnosis) -> bool:
     """The "how to copy the right log" advice, unless the engine's own note already gives it."""
     return msg("note.no_vpn_lines", diagnosis.lang) not in diagnosis.notes
+
+
+def looked(diagnosis: Diagnosis, lang: Lang) -> str:
+    """What an unrecognised paste held: no VPN line at all, or VPN lines that matched no failure."""
+    key = "unknown_looked" if diagnosis.vpn_lines else "unknown_none_looked"
+    return ui(key, lang, lines=diagnosis.lines_read, vpn_lines=diagnosis.vpn_lines)

@@ -62,7 +62,7 @@ def reply_markdown(reply: Reply) -> str:
     elif reply.kind is ReplyKind.UNKNOWN and reply.diagnosis is not None:
         d = reply.diagnosis
         out += [f"## {ui('unknown_title', reply.lang)}"]
-        out.append(ui("unknown_looked", reply.lang, lines=d.lines_read, vpn_lines=d.vpn_lines))
+        out.append(labels.looked(d, reply.lang))
         if d.notes:
             out.append("\n".join(f"- {_escape(note)}" for note in d.notes))
         if labels.needs_copy_howto(d):

@@ -68,7 +68,7 @@ def unknown_text(reply: Reply) -> list[str]:
     assert diagnosis is not None
     lang = reply.lang
     out = [ui("unknown_title", lang)]
-    out += _wrap(ui("unknown_looked", lang, lines=diagnosis.lines_read, vpn_lines=diagnosis.vpn_lines), "")
+    out += _wrap(labels.looked(diagnosis, lang), "")
     for note in diagnosis.notes:
         out += _wrap(note, "  ", "- ")
     if labels.needs_copy_howto(diagnosis):
