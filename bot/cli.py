@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from knowledge.library import fill
 from knowledge.models import Diagnosis, Lang
+from knowledge.schema import placeholders
 
 FORMATS = ("text", "json", "markdown")
 LANGS = ("en", "ja")
@@ -106,6 +108,12 @@ def _cmd_check_peer(args: argparse.Namespace) -> int:
     return 0
 
 
+def generic_title(title: str) -> str:
+    """A title as the catalog lists it: the facts a diagnosis fills in are not known here."""
+    filled = fill(title, {name: "…" for name in placeholders(title)})
+    return filled.removesuffix(": …").removesuffix("：…")
+
+
 def _cmd_catalog(args: argparse.Namespace) -> int:
     from knowledge.library import load_catalog
 
@@ -115,7 +123,7 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
     for entry in sorted(catalog.findings.values(), key=lambda e: e.id):
         text = getattr(entry, lang)
         rows.append({"id": entry.id, "severity": entry.severity.value, "phase": entry.phase,
-                     "basis": entry.basis.value, "title": text.title})
+                     "basis": entry.basis.value, "title": generic_title(text.title)})
     if args.format == "json":
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
