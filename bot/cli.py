@@ -84,11 +84,22 @@ def _load_peer(path_text: str, name: str | None) -> dict[str, Any]:
         wanted = [p for p in peers if name.lower() in (str(p.get("name", "")).lower(), p.get("publicIp"))]
         if not wanted:
             _fail(f"no peer named {name!r} in {path_text}")
-        return wanted[0]
+        return _dashboard_peer(wanted[0], path_text)
     if len(peers) > 1:
         names = ", ".join(str(p.get("name", "?")) for p in peers[:10])
         _fail(f"{path_text} holds {len(peers)} peers ({names}); choose one with --name")
-    return peers[0]
+    return _dashboard_peer(peers[0], path_text)
+
+
+# What makes an object a Dashboard third-party VPN peer: a name and the address the MX dials.
+PEER_FIELDS = (("name",), ("publicIp", "publicHostname"))
+
+
+def _dashboard_peer(peer: dict[str, Any], path_text: str) -> dict[str, Any]:
+    missing = [" or ".join(names) for names in PEER_FIELDS if not any(peer.get(n) for n in names)]
+    if missing:
+        _fail(f"{path_text} is not a Dashboard VPN peer: it has no {' and no '.join(missing)}")
+    return peer
 
 
 def _cmd_check_peer(args: argparse.Namespace) -> int:

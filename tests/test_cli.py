@@ -490,3 +490,10 @@ def test_catalog_json() -> None:
     assert isinstance(rows, list)
     assert set(CONTRACT_IDS) <= {row["id"] for row in rows}
     assert all(JAPANESE.search(row["title"]) for row in rows)
+
+
+@pytest.mark.parametrize(("doc", "missing"), [({"foo": 1}, "name"), ({"name": "x"}, "publicIp or publicHostname")])
+def test_check_peer_refuses_json_that_is_not_a_dashboard_peer(tmp_path: Path, doc: dict, missing: str) -> None:
+    proc = run("check-peer", str(write_json(tmp_path, "peer.json", doc)))
+    assert proc.returncode == 2 and missing in proc.stderr and "not a Dashboard VPN peer" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
