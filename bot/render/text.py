@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-import textwrap
-import unicodedata
 
 from bot.chat import Reply, ReplyKind
 from bot.locale import ui
 from bot.render import labels
+from bot.render.wrap import wrap
 from knowledge.models import Diagnosis, Finding, Lang
 
 WIDTH = 100
@@ -23,12 +22,8 @@ def plain(text: str) -> str:
 
 
 def _wrap(text: str, indent: str, first: str | None = None) -> list[str]:
-    """Wrap at WIDTH columns; Japanese characters take two columns, so those lines hold half as many."""
-    wide = sum(1 for ch in text if unicodedata.east_asian_width(ch) in "WF")
-    width = WIDTH if wide * 4 < len(text) else WIDTH // 2 + 10
-    return textwrap.wrap(
-        text, width, initial_indent=first if first is not None else indent, subsequent_indent=indent
-    ) or [first or indent]
+    """Wrap at WIDTH display columns (a Japanese character takes two), never inside a number or a path."""
+    return wrap(text, WIDTH, first if first is not None else indent, indent)
 
 
 def finding_text(number: int, finding: Finding, lang: Lang) -> list[str]:
