@@ -10,8 +10,10 @@ import logging
 from typing import Any
 
 import aiohttp
+from aiohttp.helpers import get_env_proxy_for_url
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -19,6 +21,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncServerErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
+from yarl import URL
 
 from bot.chat import parse_request
 from bot.conversation import apologise, new_correlation_id, thread_of
@@ -39,8 +42,26 @@ class SlackNotConfigured(RuntimeError):
     """create_app was called without a bot token; the shell needs no Slack app at all."""
 
 
+def slack_proxy(api_url: str) -> str | None:
+    """The proxy for the Slack Web API from HTTPS_PROXY / HTTP_PROXY, or None where NO_PROXY names its host.
+
+    The Slack SDK reads the proxy variables itself but not NO_PROXY, so the answer is set on every client.
+    """
+    try:
+        proxy, _ = get_env_proxy_for_url(URL(api_url))
+    except LookupError:
+        return None
+    return str(proxy)
+
+
 def web_client(settings: Settings, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
     """Web API client with 429 (Retry-After), 5xx and connection-error retries."""
+    client = _web_client(settings, session)
+    client.proxy = slack_proxy(settings.slack_api_url)
+    return client
+
+
+def _web_client(settings: Settings, session: aiohttp.ClientSession | None) -> AsyncWebClient:
     return AsyncWebClient(
         token=settings.reveal(settings.slack_bot_token),
         base_url=settings.slack_api_url,
@@ -64,6 +85,15 @@ class _ExpectedClientWarning(logging.Filter):
         return "`token` will be unused" not in record.getMessage()
 
 
+class _BoltApp(AsyncApp):
+    """Bolt builds each request's Web API client anew (its proxy from the environment, NO_PROXY unread);
+    here it takes the app client's proxy, which follows NO_PROXY."""
+
+    def _init_context(self, req: AsyncBoltRequest) -> None:
+        super()._init_context(req)
+        req.context["client"].proxy = self.client.proxy
+
+
 def create_app(
     settings: Settings,
     *,
@@ -85,7 +115,7 @@ def create_app(
     if not any(isinstance(f, _ExpectedClientWarning) for f in bolt_logger.filters):
         bolt_logger.addFilter(_ExpectedClientWarning())
     shared = services or Services(settings=settings, session=session)
-    app = AsyncApp(
+    app = _BoltApp(
         client=web_client(settings, session),
         signing_secret=settings.reveal(settings.slack_signing_secret) or "",
         logger=bolt_logger,

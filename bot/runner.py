@@ -48,7 +48,9 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
 
     await asyncio.to_thread(warm_up)
     # The trace times every Slack Web API call made on the shared session (Bolt's clients copy it).
-    session = aiohttp.ClientSession(trace_configs=[metrics.slack_trace(settings.slack_api_url)])
+    session = aiohttp.ClientSession(
+        trace_configs=[metrics.slack_trace(settings.slack_api_url)], trust_env=True  # HTTPS_PROXY / NO_PROXY
+    )
     services = Services(settings=settings, session=session)
     bolt_app = create_app(settings, session=session, services=services)
     await services.start()

@@ -114,7 +114,7 @@ class Services:
         if self.session is not None:
             return self.session
         if self._own_session is None or self._own_session.closed:
-            self._own_session = aiohttp.ClientSession()
+            self._own_session = aiohttp.ClientSession(trust_env=True)  # HTTPS_PROXY / NO_PROXY
         return self._own_session
 
     async def aclose(self) -> None:

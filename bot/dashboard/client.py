@@ -197,7 +197,7 @@ class DashboardClient:
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None:
-            self._session = aiohttp.ClientSession()
+            self._session = aiohttp.ClientSession(trust_env=True)  # HTTPS_PROXY / NO_PROXY
         return self._session
 
     def trusts(self, host: str | None) -> bool:
