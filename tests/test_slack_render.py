@@ -8,7 +8,8 @@ from bot.chat import diagnosis_reply
 from bot.dedupe import MemorySeenStore
 from bot.render.blocks import MAX_BLOCKS, MAX_SECTION_CHARS, block_chars, fits, slack_message
 from bot.render.markdown import reply_markdown
-from bot.render.text import reply_text
+from bot.render.text import diagnosis_text, reply_text
+from knowledge import diagnose_text
 from knowledge.library import load_catalog
 from knowledge.models import Diagnosis, Evidence, PeerReport, PeerState, Verdict
 
@@ -74,3 +75,10 @@ async def test_seen_store_forgets_after_the_ttl_and_stays_bounded() -> None:
     for key in "bcde":
         assert await store.claim(key)
     assert len(store) == 3
+
+
+def test_a_peer_no_line_named_is_said_in_words_in_both_languages() -> None:
+    row = "Jul 22 10:15:04  Non-Meraki VPN  Non-Meraki VPN negotiation  msg: phase1 negotiation failed due to time up."
+    assert "特定できないピア (ダウン)" in diagnosis_text(diagnose_text(row, "ja"))
+    assert "unknown (" not in diagnosis_text(diagnose_text(row, "ja"))
+    assert "an unidentified peer (down)" in diagnosis_text(diagnose_text(row, "en"))

@@ -56,7 +56,9 @@ def phase(value: int | None, lang: Lang) -> str:
 
 
 def peer_state(peer: PeerReport, lang: Lang) -> str:
-    return f"{peer.address} ({msg(f'state.{peer.state.value}', lang)})"
+    """A peer and its state; the engine's "unknown" address (no line named one) is said in words."""
+    address = msg("peer.unknown", lang) if peer.address == "unknown" else peer.address
+    return f"{address} ({msg(f'state.{peer.state.value}', lang)})"
 
 
 def confidence(finding: Finding) -> str:
