@@ -386,9 +386,10 @@ def check_peer(
     if params is not None:
         findings += [f for run in _REMOTE_CHECKS for f in run(check, params)]
     verdict = verdict_for(findings)
-    counted = Severity.ERROR if verdict is Verdict.FAILING else Severity.WARNING
-    count = sum(f.severity is counted for f in findings)
-    key = "verdict.config_ok" if verdict is Verdict.HEALTHY else f"verdict.{verdict.value}"
+    # A configuration says nothing about a live tunnel: its sentences speak of the configuration, and
+    # count every finding listed below them that needs doing something about.
+    count = sum(f.severity is not Severity.INFO for f in findings)
+    key = "verdict.config_ok" if verdict is Verdict.HEALTHY else f"verdict.config_{verdict.value}"
     summary = catalog.message(key, lang, peers=address, count=count)
     return Diagnosis(
         verdict=verdict,

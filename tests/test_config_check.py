@@ -300,9 +300,10 @@ def test_report_shape_and_language() -> None:
     assert "tunnel-established" not in ids(diagnosis)
     entry = load_catalog().entry("ikev2-unsupported-firmware")
     assert only(diagnosis, "ikev2-unsupported-firmware").title == entry.ja.title.format(firmware="MX 15.8")
-    count = len(diagnosis.errors())
-    expected = load_catalog().message("verdict.failing", "ja", peers="203.0.113.7", count=count)
-    assert diagnosis.summary == expected
+    count = sum(f.severity is not Severity.INFO for f in diagnosis.findings)
+    expected = load_catalog().message("verdict.config_failing", "ja", peers="203.0.113.7", count=count)
+    assert diagnosis.summary == expected, "a configuration's verdict speaks of the configuration, not a tunnel"
+    assert str(count) in diagnosis.summary
 
 
 def test_peer_named_only_by_name() -> None:
