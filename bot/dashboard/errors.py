@@ -21,7 +21,7 @@ class Reason(StrEnum):
 _SENTENCES: dict[Reason, dict[Lang, str]] = {
     Reason.KEY_INVALID: {
         "en": "The Meraki Dashboard rejected the API key (401): check MERAKI_API_KEY.",
-        "ja": "Meraki Dashboard が API キーを拒否しました (401)。MERAKI_API_KEY を確認してください。",
+        "ja": "Meraki ダッシュボードが API キーを拒否しました (401)。MERAKI_API_KEY を確認してください。",
     },
     Reason.NO_ACCESS: {
         "en": "The API key has no access to this organisation (403): ask an organisation admin "
@@ -32,27 +32,27 @@ _SENTENCES: dict[Reason, dict[Lang, str]] = {
     Reason.NOT_FOUND: {
         "en": "The Dashboard does not know this organisation or network (404): check MERAKI_ORG_ID, "
         "or wait a minute if it was just created.",
-        "ja": "Dashboard にこの組織またはネットワークが見つかりません (404)。MERAKI_ORG_ID を確認するか、"
+        "ja": "ダッシュボードにこの組織またはネットワークが見つかりません (404)。MERAKI_ORG_ID を確認するか、"
         "作成直後なら 1 分ほど待ってください。",
     },
     Reason.BUSY: {
         "en": "The Meraki Dashboard is busy (rate limit reached, 429): try again in a minute.",
-        "ja": "Meraki Dashboard が混雑しています (レート制限 429)。1 分後に再試行してください。",
+        "ja": "Meraki ダッシュボードが混雑しています (レート制限 429)。1 分後に再試行してください。",
     },
     Reason.DEADLINE: {
         "en": "The Meraki Dashboard is busy: it did not answer within the time a lookup may take "
         "(rate limits included), so I have nothing to show yet. Try again in a minute.",
-        "ja": "Meraki Dashboard が混雑しています。1 回の確認に使える時間内（レート制限の待ち時間を含む）に"
+        "ja": "Meraki ダッシュボードが混雑しています。1 回の確認に使える時間内（レート制限の待ち時間を含む）に"
         "応答がなかったため、まだ表示できる情報がありません。1 分後に再試行してください。",
     },
     Reason.UNAVAILABLE: {
         "en": "The Meraki Dashboard did not answer in time or returned a server error: try again shortly.",
-        "ja": "Meraki Dashboard が時間内に応答しないか、サーバーエラーを返しました。"
+        "ja": "Meraki ダッシュボードが時間内に応答しないか、サーバーエラーを返しました。"
         "しばらくして再試行してください。",
     },
     Reason.BAD_REQUEST: {
         "en": "The Meraki Dashboard refused the request as malformed (400).",
-        "ja": "Meraki Dashboard がリクエストを不正として拒否しました (400)。",
+        "ja": "Meraki ダッシュボードがリクエストを不正として拒否しました (400)。",
     },
     Reason.NO_ORGANIZATION: {
         "en": "The API key sees several organisations (or none): set MERAKI_ORG_ID.",
