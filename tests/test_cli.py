@@ -497,3 +497,11 @@ def test_check_peer_refuses_json_that_is_not_a_dashboard_peer(tmp_path: Path, do
     proc = run("check-peer", str(write_json(tmp_path, "peer.json", doc)))
     assert proc.returncode == 2 and missing in proc.stderr and "not a Dashboard VPN peer" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_check_peer_text_shows_both_ends_values(tmp_path: Path) -> None:
+    peer = {"name": "p", "publicIp": "203.0.113.5", "privateSubnets": ["10.0.0.0/24"],
+            "ipsecPoliciesPreset": "default", "ikeVersion": "1"}
+    proc = run("check-peer", str(write_json(tmp_path, "peer.json", peer)), "--remote", "ike=aes256-sha256-modp2048")
+    assert proc.returncode == 0, proc.stderr
+    assert "MX 3des-sha1-modp1024 · remote aes256-sha256-modp2048" in proc.stdout

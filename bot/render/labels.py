@@ -31,6 +31,16 @@ def label(name: str, lang: Lang) -> str:
     return msg(f"label.{name}", lang)
 
 
+def compared(finding: Finding, lang: Lang) -> str | None:
+    """The two ends' values a configuration check compared (what the JSON carries as mx_value/remote_value)."""
+    mx, remote = finding.facts.get("mx_value"), finding.facts.get("remote_value")
+    if mx is None or remote is None:
+        return None
+    line = msg("label.compared", lang, mx=mx, remote=remote)
+    parameter = finding.facts.get("parameter")
+    return f"{line} ({parameter})" if parameter else line
+
+
 def verdict(value: Verdict, lang: Lang) -> str:
     """The bare verdict word, for headings; `Diagnosis.summary` carries the sentence."""
     return msg(f"verdict_word.{value.value}", lang)

@@ -29,6 +29,8 @@ def _wrap(text: str, indent: str, first: str | None = None) -> list[str]:
 def finding_text(number: int, finding: Finding, lang: Lang) -> list[str]:
     meta = " · ".join(labels.finding_meta(finding, lang))
     out = [f"{number}. {finding.title}", f"   {meta}"]
+    if (values := labels.compared(finding, lang)) is not None:
+        out += _wrap(values, "     ", "   ")
     out += _wrap(finding.cause, "   ", f"   {labels.label('cause', lang)}: ")
     out.append(f"   {labels.label('steps', lang)}:")
     for i, step in enumerate(finding.steps, 1):
