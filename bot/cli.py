@@ -7,6 +7,7 @@ input that cannot be read, with a one-line reason on stderr.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import sys
@@ -145,6 +146,50 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_webhooks(args: argparse.Namespace) -> int:
+    """Plan (list) or apply the webhook receiver and VPN alert routing on every MX network."""
+    from bot.dashboard.client import DashboardClient
+    from bot.dashboard.errors import DashboardError
+    from bot.dashboard.webhooks import apply, plan
+    from bot.settings import Settings
+
+    settings = Settings()
+    if settings.demo:
+        _fail("webhooks needs MERAKI_API_KEY (the demo organisation has no webhooks to set up)")
+    if not args.url.startswith("https://"):
+        _fail("the Dashboard posts only to https:// URLs with a CA-signed certificate (see docs/meraki.md)")
+    secret = settings.reveal(settings.meraki_webhook_secret)
+    if args.action == "apply" and not secret:
+        _fail("set MERAKI_WEBHOOK_SECRET first: the receiver is created with it and the bot checks it")
+
+    async def run() -> int:
+        async with DashboardClient.from_settings(settings) as client:
+            plans = await plan(client, args.url)
+            for found in plans:
+                todo = ", ".join(found.actions) or "ready"
+                print(f"{found.network.name} ({found.network.id}): {todo}")
+            pending = sum(len(found.actions) for found in plans)
+            print(f"{len(plans)} MX network(s), {pending} change(s) to make")
+            if args.action == "plan" or not pending:
+                return 0
+            if not args.yes:
+                if not sys.stdin.isatty():
+                    _fail("not applied: pass --yes to apply without a question")
+                if input(f"Apply {pending} change(s) with this API key? [y/N] ").strip().lower() not in ("y", "yes"):
+                    print("Nothing changed.")
+                    return 1
+            made = await apply(client, args.url, secret or "", plans)
+            print(f"{made} change(s) made.")
+            return 0
+
+    try:
+        return asyncio.run(run())
+    except DashboardError as exc:
+        if exc.status == 403 and args.action == "apply":
+            _fail(f"the Dashboard refused the change (403, {exc.path}): apply needs an API key with write access")
+        _fail(exc.sentence("en") + (f" ({exc.path})" if exc.path else ""))
+
+
 def _cmd_serve(_args: argparse.Namespace) -> int:
     from bot.runner import run_serve
 
@@ -177,6 +222,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=LANGS, default="en")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=_cmd_catalog)
+
+    p = sub.add_parser("webhooks", help="list (plan) or create (apply) the webhook receiver and VPN alert routing")
+    p.add_argument("action", choices=("plan", "apply"))
+    p.add_argument("--url", required=True, help="the bot's public https URL, ending in /meraki/webhook")
+    p.add_argument("--yes", action="store_true", help="apply without asking")
+    p.set_defaults(func=_cmd_webhooks)
 
     p = sub.add_parser("serve", help="run the Slack bot (or the local shell when no Slack tokens are set)")
     p.set_defaults(func=_cmd_serve)

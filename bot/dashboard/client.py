@@ -301,6 +301,29 @@ class DashboardClient:
                 log.warning("dashboard %s on %s, retry %d", type(exc).__name__, target.path, failure_tries)
                 await asyncio.sleep(self.failure_backoff * failure_tries)
 
+    async def send(self, method: str, path: str, body: Any) -> Any:
+        """One write (POST, PUT) with pacing; only a 429 is retried, since the Dashboard refuses those
+        before doing anything, while a failed write may or may not have happened."""
+        target = self._target(path)
+        busy_tries = 0
+        while True:
+            await self.limiter.acquire(self._rate_key)
+            self._count()
+            async with self._http().request(
+                method, target, json=body, headers=self._headers(target), allow_redirects=False,
+                timeout=aiohttp.ClientTimeout(total=self.timeout),
+            ) as resp:
+                data = await resp.read()
+                log.debug("dashboard %s %s -> %s", method, target.path, resp.status)
+                if 200 <= resp.status < 300:
+                    return json.loads(data) if data else None
+                error = DashboardError(resp.status, errors=_error_strings(data), path=target.path,
+                                       request_id=resp.headers.get("X-Request-Id"))
+                busy_tries += 1
+                if resp.status != 429 or busy_tries >= self.max_busy_tries:
+                    raise error
+                await asyncio.sleep(self._busy_wait(busy_tries, resp.headers))
+
     async def get_all(self, path: str, params: Params | None = None) -> list[Any]:
         """Every item of a list endpoint, following absolute `next` links (shard hosts too)."""
         items: list[Any] = []

@@ -9,6 +9,7 @@ faults. Every request is recorded so tests can check pacing and header scoping.
 from __future__ import annotations
 
 import asyncio
+import base64
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -74,6 +75,10 @@ class DashboardEmulator:
         self.endless_next = endless_next
         self.requests: list[RecordedRequest] = []
         self.faults: list[Fault] = []
+        # Webhook receivers and alert settings per network, as the write endpoints leave them.
+        self.http_servers: dict[str, list[dict[str, Any]]] = {}
+        self.alert_settings: dict[str, dict[str, Any]] = {}
+        self.read_only = False  # a read-only key: writes get 403, as the Dashboard answers them
         self._anchor = datetime.now(UTC)
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -94,6 +99,12 @@ class DashboardEmulator:
         ]
         for path, handler in routes:
             app.router.add_get(API_PREFIX + path, handler)
+        servers = API_PREFIX + "/networks/{network}/webhooks/httpServers"
+        settings = API_PREFIX + "/networks/{network}/alerts/settings"
+        app.router.add_get(servers, self._http_servers)
+        app.router.add_post(servers, self._create_http_server)
+        app.router.add_get(settings, self._alert_settings)
+        app.router.add_put(settings, self._put_alert_settings)
         return app
 
     async def start(self) -> DashboardEmulator:
@@ -186,6 +197,64 @@ class DashboardEmulator:
         if fault is not None and fault.link_next is not None:
             response.headers["Link"] = f"<{fault.link_next}>; rel=next"
         return response
+
+    def _network_or_404(self, request: web.Request) -> str | web.Response:
+        network = request.match_info["network"]
+        if not any(n["id"] == network for n in self.data.networks):
+            return web.json_response({"errors": ["Network not found"]}, status=404)
+        return network
+
+    async def _http_servers(self, request: web.Request) -> web.Response:
+        network = self._network_or_404(request)
+        if isinstance(network, web.Response):
+            return network
+        return web.json_response([{k: v for k, v in s.items() if k != "sharedSecret"}
+                                  for s in self.http_servers.get(network, [])])
+
+    async def _create_http_server(self, request: web.Request) -> web.Response:
+        network = self._network_or_404(request)
+        if isinstance(network, web.Response):
+            return network
+        if self.read_only:
+            return web.json_response({"errors": ["This API key is read-only"]}, status=403)
+        body = await request.json()
+        if not isinstance(body, dict) or not body.get("name") or not body.get("url"):
+            return web.json_response({"errors": ["'name' and 'url' must be specified"]}, status=400)
+        url = str(body["url"])
+        server = {
+            "id": base64.b64encode(url.encode()).decode(),
+            "name": str(body["name"]),
+            "url": url,
+            "networkId": network,
+            "payloadTemplate": {"payloadTemplateId": (body.get("payloadTemplate") or {}).get("payloadTemplateId",
+                                                                                            "wpt_00001"),
+                                "name": "Meraki (included)"},
+            "sharedSecret": body.get("sharedSecret", ""),
+        }
+        self.http_servers.setdefault(network, []).append(server)
+        return web.json_response({k: v for k, v in server.items() if k != "sharedSecret"}, status=201)
+
+    async def _alert_settings(self, request: web.Request) -> web.Response:
+        network = self._network_or_404(request)
+        if isinstance(network, web.Response):
+            return network
+        default = {"defaultDestinations": {"emails": [], "allAdmins": False, "snmp": False, "httpServerIds": []},
+                   "alerts": [{"type": "gatewayDown", "enabled": True,
+                               "alertDestinations": {"emails": [], "allAdmins": True, "snmp": False,
+                                                     "httpServerIds": []}, "filters": {"timeout": 60}}]}
+        return web.json_response(self.alert_settings.get(network, default))
+
+    async def _put_alert_settings(self, request: web.Request) -> web.Response:
+        network = self._network_or_404(request)
+        if isinstance(network, web.Response):
+            return network
+        if self.read_only:
+            return web.json_response({"errors": ["This API key is read-only"]}, status=403)
+        body = await request.json()
+        if not isinstance(body, dict):
+            return web.json_response({"errors": ["Invalid request body"]}, status=400)
+        self.alert_settings[network] = body
+        return web.json_response(body)
 
     def _link_base(self, request: web.Request) -> str:
         host = self.shard_host or request.host.split(":")[0]
