@@ -39,6 +39,26 @@ def fill(text: str, facts: Mapping[str, str]) -> str:
     return text.format_map(_Facts(facts))
 
 
+# Durations as the timeline measures them: "8 h (28,800 s)", "1 h 5 min (3,900 s)", "45 s (45 s)".
+_DURATION = re.compile(r"^(?:(\d+) h)? ?(?:(\d+) min)? ?(?:(\d+) s)? \(([\d,]+) s\)$")
+
+
+def _in_language(facts: Mapping[str, str], lang: Lang) -> dict[str, str]:
+    """Facts as a sentence in `lang` shows them; the Finding keeps the measured values as they are."""
+    if lang != "ja":
+        return dict(facts)
+    return {key: _duration_ja(value) for key, value in facts.items()}
+
+
+def _duration_ja(value: str) -> str:
+    m = _DURATION.match(value)
+    if m is None or not any(m.group(1, 2, 3)):
+        return value
+    hours, minutes, seconds, total = m.groups()
+    parts = [f"{hours}時間" if hours else "", f"{minutes}分" if minutes else "", f"{seconds}秒" if seconds else ""]
+    return f"{''.join(parts)}（{total}秒）"
+
+
 def _read_yaml(path: Path) -> object:
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -87,8 +107,9 @@ class Catalog:
         if peer:
             known.setdefault("peer", peer)
         wanted = set(vendors) | {"any"}
+        said = _in_language(known, lang)
         hints = [
-            Hint(vendor=h.vendor, text=fill(getattr(h, lang), known))
+            Hint(vendor=h.vendor, text=fill(getattr(h, lang), said))
             for h in entry.hints
             if h.vendor in wanted and all(n in known for n in h.needs)
         ]
@@ -97,9 +118,9 @@ class Catalog:
             severity=entry.severity,
             phase=phase if phase is not None else entry.phase,
             peer=peer,
-            title=fill(local.title, known),
-            cause=fill(local.cause, known),
-            steps=[fill(s, known) for s in local.steps],
+            title=fill(local.title, said),
+            cause=fill(local.cause, said),
+            steps=[fill(s, said) for s in local.steps],
             evidence=list(evidence),
             confidence=round(confidence, 2),
             basis=basis or entry.basis,

@@ -253,3 +253,12 @@ def test_a_row_cut_off_mid_phrase_gets_a_hint_instead_of_nothing() -> None:
     assert "hash mismatched" in diagnosis.notes[0] and "Pre-shared key mismatch" in diagnosis.notes[0]
     assert "行目は途中で切れている" in diagnose_text(row, "ja").notes[0]
     assert not any("cut off" in note for note in diagnose_text("hello there, the tunnel is down").notes)
+
+
+def test_a_measured_interval_reads_in_the_answer_language() -> None:
+    hint = next(h.text for f in diagnose_text("VPNが2時間ごとに切断されます", lang="ja").findings for h in f.hints
+                if "実測" in h.text)
+    assert "2時間（7,200秒）ごとに" in hint and " h " not in hint
+    english = next(h.text for f in diagnose_text("the VPN drops every 2 hours").findings for h in f.hints
+                   if "Measured" in h.text)
+    assert "every 2 h (7,200 s)" in english
