@@ -505,3 +505,11 @@ def test_check_peer_text_shows_both_ends_values(tmp_path: Path) -> None:
     proc = run("check-peer", str(write_json(tmp_path, "peer.json", peer)), "--remote", "ike=aes256-sha256-modp2048")
     assert proc.returncode == 0, proc.stderr
     assert "MX 3des-sha1-modp1024 · remote aes256-sha256-modp2048" in proc.stdout
+
+
+def test_markdown_says_the_verdict_once() -> None:
+    row = "Jul 22 10:15:04  Non-Meraki VPN  Non-Meraki VPN negotiation  msg: HASH mismatched\n"
+    proc = run("diagnose", "-", "--format", "markdown", stdin=row.encode())
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("## ❌ Failing: 1 problem found")
+    assert proc.stdout.count("Failing") == 1

@@ -43,7 +43,8 @@ def finding_markdown(number: int, finding: Finding, lang: Lang) -> list[str]:
 def diagnosis_markdown(diagnosis: Diagnosis) -> str:
     lang = diagnosis.lang
     mark = _VERDICT_MARK[diagnosis.verdict.value]
-    out = [f"## {mark} {labels.verdict(diagnosis.verdict, lang)}", "", _escape(labels.headline(diagnosis)), ""]
+    # The headline sentence starts with the verdict word, so it is the heading (not said twice).
+    out = [f"## {mark} {_escape(labels.headline(diagnosis))}", ""]
     out += [f"- {_escape(fact)}" for fact in labels.input_facts(diagnosis)]
     for number, finding in enumerate(diagnosis.findings, 1):
         out.append("")
