@@ -26,7 +26,7 @@ from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict, Unpack
 
 import redis.asyncio as redis
 from redis.asyncio.retry import Retry
@@ -93,6 +93,15 @@ class MemorySeenStore:
         self._seen.clear()
 
 
+class SharedOptions(TypedDict, total=False):
+    """How a shared record waits and forgets (the keywords of SharedSeenStore)."""
+
+    ttl_seconds: float
+    timeout: float
+    retry_seconds: float
+    clock: Callable[[], float]
+
+
 class SharedSeenStore(ABC):
     """A record kept outside this process, with this process's own record as the fallback.
 
@@ -107,11 +116,12 @@ class SharedSeenStore(ABC):
     def __init__(
         self,
         *,
-        ttl_seconds: float,
-        timeout: float,
-        retry_seconds: float,
-        clock: Callable[[], float],
+        ttl_seconds: float = DEFAULT_TTL_SECONDS,
+        timeout: float = REDIS_TIMEOUT_SECONDS,
+        retry_seconds: float = REDIS_RETRY_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self._ttl_seconds = ttl_seconds
         self._timeout = timeout
         self._retry_seconds = retry_seconds
         self._clock = clock
@@ -153,24 +163,15 @@ class RedisSeenStore(SharedSeenStore):
 
     name = "Redis"
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        ttl_seconds: float = DEFAULT_TTL_SECONDS,
-        prefix: str = SEEN_PREFIX,
-        timeout: float = REDIS_TIMEOUT_SECONDS,
-        retry_seconds: float = REDIS_RETRY_SECONDS,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        super().__init__(ttl_seconds=ttl_seconds, timeout=timeout, retry_seconds=retry_seconds, clock=clock)
+    def __init__(self, url: str, *, prefix: str = SEEN_PREFIX, **options: Unpack[SharedOptions]) -> None:
+        super().__init__(**options)
         self._redis = redis.from_url(
             url,
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
+            socket_timeout=self._timeout,
+            socket_connect_timeout=self._timeout,
             retry=Retry(NoBackoff(), 1),  # one quick retry for a pooled connection the server dropped
         )
-        self._ttl = max(1, round(ttl_seconds))
+        self._ttl = max(1, round(self._ttl_seconds))
         self._prefix = prefix
 
     async def _claim_shared(self, key: str) -> bool:
@@ -189,18 +190,11 @@ class SqliteSeenStore(SharedSeenStore):
 
     name = "SQLite"
 
-    def __init__(
-        self,
-        path: str,
-        *,
-        ttl_seconds: float = DEFAULT_TTL_SECONDS,
-        timeout: float = REDIS_TIMEOUT_SECONDS,
-        retry_seconds: float = REDIS_RETRY_SECONDS,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        super().__init__(ttl_seconds=ttl_seconds, timeout=timeout, retry_seconds=retry_seconds, clock=clock)
+    def __init__(self, path: str, **options: Unpack[SharedOptions]) -> None:
+        options.setdefault("clock", time.time)  # expiry times are stored, so they must survive a restart
+        super().__init__(**options)
         self.path = path
-        self._ttl = ttl_seconds
+        self._ttl = self._ttl_seconds
         self._db: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         self._claims = 0

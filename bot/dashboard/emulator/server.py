@@ -211,14 +211,24 @@ class DashboardEmulator:
         return web.json_response([{k: v for k, v in s.items() if k != "sharedSecret"}
                                   for s in self.http_servers.get(network, [])])
 
-    async def _create_http_server(self, request: web.Request) -> web.Response:
+    async def _write(self, request: web.Request) -> tuple[str, dict[str, Any]] | web.Response:
+        """The network and JSON object of a write, or the Dashboard's refusal of it."""
         network = self._network_or_404(request)
         if isinstance(network, web.Response):
             return network
         if self.read_only:
             return web.json_response({"errors": ["This API key is read-only"]}, status=403)
         body = await request.json()
-        if not isinstance(body, dict) or not body.get("name") or not body.get("url"):
+        if not isinstance(body, dict):
+            return web.json_response({"errors": ["Invalid request body"]}, status=400)
+        return network, body
+
+    async def _create_http_server(self, request: web.Request) -> web.Response:
+        found = await self._write(request)
+        if isinstance(found, web.Response):
+            return found
+        network, body = found
+        if not body.get("name") or not body.get("url"):
             return web.json_response({"errors": ["'name' and 'url' must be specified"]}, status=400)
         url = str(body["url"])
         server = {
@@ -245,14 +255,10 @@ class DashboardEmulator:
         return web.json_response(self.alert_settings.get(network, default))
 
     async def _put_alert_settings(self, request: web.Request) -> web.Response:
-        network = self._network_or_404(request)
-        if isinstance(network, web.Response):
-            return network
-        if self.read_only:
-            return web.json_response({"errors": ["This API key is read-only"]}, status=403)
-        body = await request.json()
-        if not isinstance(body, dict):
-            return web.json_response({"errors": ["Invalid request body"]}, status=400)
+        found = await self._write(request)
+        if isinstance(found, web.Response):
+            return found
+        network, body = found
         self.alert_settings[network] = body
         return web.json_response(body)
 
