@@ -75,3 +75,19 @@ def test_a_json_line_of_an_aws_tunnel_log_reads_its_details_and_time() -> None:
     assert (parsed.body, parsed.ts) == ("Peer is not responsive - Declaring peer dead", 1671140000.0)
     assert [f.id for f in diagnose_text(line).findings] == ["dead-peer"]
     assert parse_line('{"foo": "bar"}').body == '{"foo": "bar"}'
+
+
+# FortiGate's IKE debug output as a public GCP HA VPN troubleshooting guide quotes it (addresses masked there).
+FORTIGATE_DEBUG = """ike 0:gcp-havpn-tunnel1: sent IKE msg (SA_INIT): x.x.x.x:500->y.y.y.y:500
+ike 0:gcp-havpn-tunnel1: recv IKE msg (SA_INIT): y.y.y.y:500->x.x.x.x:500
+ike 0:gcp-havpn-tunnel1: proposal did not match
+ike 0:gcp-havpn-tunnel1: no SA proposal chosen"""
+
+
+def test_fortigate_ike_debug_reads_as_a_proposal_mismatch() -> None:
+    parsed = parse_line("ike 0:VPN_AWS:44: peer responded with error: NO_PROPOSAL_CHOSEN")
+    assert (parsed.body, parsed.conn, parsed.shape) == (
+        "peer responded with error: NO_PROPOSAL_CHOSEN", "VPN_AWS", "fortigate")
+    diagnosis = diagnose_text(FORTIGATE_DEBUG)
+    assert [f.id for f in diagnosis.findings] == ["phase1-proposal-mismatch"]
+    assert diagnosis.dialects == ["fortigate"]
