@@ -434,3 +434,10 @@ def test_english_counts_agree_with_their_nouns() -> None:
     assert placeholders("{n} {n|time|times} to {peer}") == {"n", "peer"}
     one = diagnose_text("Jul 22 10:15:04      Non-Meraki VPN  Non-Meraki VPN negotiation  msg: HASH mismatched")
     assert "1 problem found" in one.summary and "(s)" not in one.summary
+
+
+def test_the_version_mismatch_steps_stay_on_the_version() -> None:
+    """invalid flag 0x08 says the IKE versions differ; main/aggressive mode is another finding's advice."""
+    entry = load_catalog().entry("ike-version-mismatch")
+    assert not any("aggressive" in step or "main mode" in step for step in entry.en.steps)
+    assert not any("アグレッシブ" in step for step in entry.ja.steps)
