@@ -56,13 +56,7 @@ def slack_proxy(api_url: str) -> str | None:
 
 def web_client(settings: Settings, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
     """Web API client with 429 (Retry-After), 5xx and connection-error retries."""
-    client = _web_client(settings, session)
-    client.proxy = slack_proxy(settings.slack_api_url)
-    return client
-
-
-def _web_client(settings: Settings, session: aiohttp.ClientSession | None) -> AsyncWebClient:
-    return AsyncWebClient(
+    client = AsyncWebClient(
         token=settings.reveal(settings.slack_bot_token),
         base_url=settings.slack_api_url,
         session=session,
@@ -72,6 +66,8 @@ def _web_client(settings: Settings, session: aiohttp.ClientSession | None) -> As
             AsyncServerErrorRetryHandler(max_retry_count=1),
         ],
     )
+    client.proxy = slack_proxy(settings.slack_api_url)  # set after: the SDK would read the proxy from the environment
+    return client
 
 
 class _ExpectedClientWarning(logging.Filter):

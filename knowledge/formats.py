@@ -24,13 +24,17 @@ class Wrapper:
 
 
 @cache
-def wrappers(stage: str) -> tuple[Wrapper, ...]:
+def _all_wrappers() -> tuple[Wrapper, ...]:
+    """The file is read and validated once, whatever the number of stages that ask."""
     specs = TypeAdapter(list[LineFormat]).validate_python(
         yaml.load(FORMATS_FILE.read_text(encoding="utf-8"), Loader=_Loader)
     )
-    return tuple(
-        Wrapper(spec, re.compile(spec.pattern, re.I), frozenset(spec.starts)) for spec in specs if spec.stage == stage
-    )
+    return tuple(Wrapper(spec, re.compile(spec.pattern, re.I), frozenset(spec.starts)) for spec in specs)
+
+
+@cache
+def wrappers(stage: str) -> tuple[Wrapper, ...]:
+    return tuple(w for w in _all_wrappers() if w.spec.stage == stage)
 
 
 def first_match(stage: str, line: str) -> tuple[Wrapper, re.Match[str]] | None:

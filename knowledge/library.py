@@ -39,24 +39,25 @@ def fill(text: str, facts: Mapping[str, str]) -> str:
     return text.format_map(_Facts(facts))
 
 
-# Durations as the timeline measures them: "8 h (28,800 s)", "1 h 5 min (3,900 s)", "45 s (45 s)".
-_DURATION = re.compile(r"^(?:(\d+) h)? ?(?:(\d+) min)? ?(?:(\d+) s)? \(([\d,]+) s\)$")
+def duration_text(seconds: float, lang: Lang) -> str:
+    """`8 h (28,800 s)`, `1 h 5 min (3,900 s)`; in Japanese `8時間（28,800秒）`."""
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if lang == "ja":
+        parts = [f"{hours}時間" if hours else "", f"{minutes}分" if minutes else "", f"{secs}秒" if secs else ""]
+        return f"{''.join(parts) or '0秒'}（{total:,}秒）"
+    parts = [f"{hours} h" if hours else "", f"{minutes} min" if minutes else "", f"{secs} s" if secs else ""]
+    return f"{' '.join(p for p in parts if p) or '0 s'} ({total:,} s)"
 
 
 def _in_language(facts: Mapping[str, str], lang: Lang) -> dict[str, str]:
-    """Facts as a sentence in `lang` shows them; the Finding keeps the measured values as they are."""
-    if lang != "ja":
-        return dict(facts)
-    return {key: _duration_ja(value) for key, value in facts.items()}
-
-
-def _duration_ja(value: str) -> str:
-    m = _DURATION.match(value)
-    if m is None or not any(m.group(1, 2, 3)):
-        return value
-    hours, minutes, seconds, total = m.groups()
-    parts = [f"{hours}時間" if hours else "", f"{minutes}分" if minutes else "", f"{seconds}秒" if seconds else ""]
-    return f"{''.join(parts)}（{total}秒）"
+    """Facts as a sentence in `lang` shows them: a measured interval is worded in that language
+    (the Finding keeps the values as measured)."""
+    said = dict(facts)
+    if lang != "en" and "interval" in said and said.get("interval_s", "").isdigit():
+        said["interval"] = duration_text(int(said["interval_s"]), lang)
+    return said
 
 
 def _read_yaml(path: Path) -> object:

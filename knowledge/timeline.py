@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from knowledge.events import Event
-from knowledge.library import Catalog
+from knowledge.library import Catalog, duration_text
 from knowledge.models import Basis, PeerState
 
 MX_DEFAULT_LIFETIME = 28_800
@@ -78,15 +78,6 @@ def _accepted_init(e: Event) -> bool:
     """An IKE_SA_INIT response that carries SA and KE: the peer accepted the offered group."""
     payloads = e.groups.get("payloads", "").split()
     return e.groups.get("exchange", "").upper() == "IKE_SA_INIT" and "SA" in payloads and "KE" in payloads
-
-
-def _duration(seconds: float) -> str:
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [f"{hours} h" if hours else "", f"{minutes} min" if minutes else "", f"{secs} s" if secs else ""]
-    human = " ".join(p for p in parts if p) or "0 s"
-    return f"{human} ({total:,} s)"
 
 
 class PeerTimeline:
@@ -255,7 +246,7 @@ class PeerTimeline:
         unit = (g.get("every_unit") or g.get("every_unit2") or g.get("after_unit") or "").lower()
         if n and unit:
             seconds = int(n) * (60 if unit.startswith(("m", "分")) else 3600)
-            facts["interval"] = _duration(seconds)
+            facts.update(interval=duration_text(seconds, "en"), interval_s=str(seconds))
         self._claim(e.sig.finding, e, self.catalog.entry(e.sig.finding or "").phase, e.sig.confidence,
                     Basis.SYMPTOM, **facts)
 
@@ -356,9 +347,10 @@ class PeerTimeline:
     def _drop_recovered_group_retry(self) -> None:
         """INVALID_KE_PAYLOAD names the group the peer wants; when the retry that follows comes up,
         the two ends agreed on a common group and nothing is wrong."""
+        group_rule = self._notify_rules.get("INVALID_KE_PAYLOAD")
         index = {id(e): i for i, e in enumerate(self.events)}
         for claim in list(self.out.claims):
-            if claim.facts.get("notify") not in ("INVALID_KE_PAYLOAD", "INVAL_KE") or not claim.lines:
+            if self._notify_rules.get(claim.facts.get("notify", "")) is not group_rule or not claim.lines:
                 continue
             at = index.get(id(claim.lines[-1]), len(self.events))
             wanted = "p1_up" if claim.phase != 2 else "p2_up"
@@ -486,7 +478,7 @@ class PeerTimeline:
             lines = list(series[-3:])
             self.out.claims.append(
                 Claim("lifetime-mismatch", self.out.peer, 2, lines, 0.7, Basis.INFERRED,
-                      {"interval": _duration(median), "interval_s": str(round(median))})
+                      {"interval": duration_text(median, "en"), "interval_s": str(round(median))})
             )
             return
 
