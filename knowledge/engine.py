@@ -279,8 +279,12 @@ def _findings_for(analysis: PeerAnalysis, catalog: Catalog, lang: Lang, vendors:
         have = merged.get(claim.finding)
         if have is None:
             merged[claim.finding] = Claim(claim.finding, claim.peer, claim.phase, list(claim.lines),
-                                          claim.confidence, claim.basis, dict(claim.facts))
+                                          claim.confidence, claim.basis, dict(claim.facts),
+                                          claim.alternative_to, claim.ambiguous)
             continue
+        if claim.alternative_to is None:
+            have.alternative_to = None
+        have.ambiguous = have.ambiguous and claim.ambiguous
         have.lines.extend(claim.lines)
         have.confidence = max(have.confidence, claim.confidence)
         if claim.basis is Basis.OBSERVED:
@@ -291,11 +295,12 @@ def _findings_for(analysis: PeerAnalysis, catalog: Catalog, lang: Lang, vendors:
             have.phase = claim.phase
 
     for rule in catalog.precedence:
-        if rule.finding in merged:
+        if rule.finding in merged and merged[rule.finding].alternative_to is None:
             for weaker in rule.suppresses:
                 if weaker in merged and weaker != rule.finding:
                     gone = merged.pop(weaker)
                     merged[rule.finding].lines.extend(gone.lines)
+    _drop_settled_alternatives(merged, analysis.details)
     errors = [c for c in merged.values() if catalog.entry(c.finding).severity is Severity.ERROR]
     if errors and "tunnel-established" in merged and analysis.state is not PeerState.UP:
         merged.pop("tunnel-established")
@@ -323,6 +328,20 @@ def _findings_for(analysis: PeerAnalysis, catalog: Catalog, lang: Lang, vendors:
             )
         )
     return out
+
+
+def _drop_settled_alternatives(merged: dict[str, Claim], details: Sequence[Event]) -> None:
+    """A less likely reading stays only while every line behind the likely one is ambiguous too.
+
+    A detail line that speaks for the likely finding (the proposals each side offered) settles it.
+    """
+    settled = {t for e in details if not e.sig.also for t in e.sig.targets()}
+    for name, claim in list(merged.items()):
+        if claim.alternative_to is None:
+            continue
+        likely = merged.get(claim.alternative_to)
+        if likely is None or not likely.ambiguous or likely.finding in settled:
+            merged.pop(name)
 
 
 def _attach_details(analysis: PeerAnalysis, merged: dict[str, Claim], catalog: Catalog) -> None:

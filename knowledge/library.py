@@ -147,13 +147,13 @@ def load_catalog_from(directory: Path) -> Catalog:
         if sig.id in seen:
             raise CatalogError(f"duplicate signature id {sig.id!r}")
         seen.add(sig.id)
-        for target in sig.targets():
+        for target in (*sig.targets(), *sig.also):
             if target not in findings:
                 raise CatalogError(f"signature {sig.id!r} names unknown finding {target!r}")
 
     notify_rules = tuple(TypeAdapter(list[NotifyRule]).validate_python(_read_yaml(directory / "notify.yaml")))
     for rule in notify_rules:
-        for target in (rule.before_phase1, rule.after_phase1, rule.when_aggressive):
+        for target in (rule.before_phase1, rule.after_phase1, rule.when_aggressive, *rule.also_before_phase1):
             if target and target not in findings:
                 raise CatalogError(f"notify rule {rule.names} names unknown finding {target!r}")
 

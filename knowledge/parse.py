@@ -80,8 +80,8 @@ _CONN = re.compile(r"^<(?:(?P<conn>[^|<>\s]{1,100})\|)?(?P<uid>\d{1,10})>\s{0,10
 # remains of pluto's own `Mon dd hh:mm:ss.micro: ` time stamp once the time is taken.
 _PLUTO = re.compile(
     rf'^(?::\s{{1,4}})?(?:ERROR:\s{{1,4}})?(?:"(?P<conn>[^"\s]{{1,100}})"(?:\[\d{{1,10}}\])?'
-    rf"(?:\s{{1,4}}(?P<instance>{_ADDR})(?::\d{{1,5}})?)?(?:\s{{1,4}}#\d{{1,10}})?"
-    rf"|packet from (?P<addr>{_ADDR}):\d{{1,5}}):\s{{0,10}}",
+    rf"(?:\s{{1,4}}(?P<instance>{_ADDR})(?::\d{{1,5}})?)?(?:\s{{1,4}}#(?P<serial>\d{{1,10}}))?"
+    rf"|packet from (?P<addr>{_ADDR})(?::\d{{1,5}})?):\s{{0,10}}",
     re.I,
 )
 _RACOON_ADDR = re.compile(rf"^\[(?P<addr>{_ADDR})\]\s{{0,10}}", re.I)
@@ -104,6 +104,7 @@ class ParsedLine:
     addr: str | None = None
     shape: str = "plain"  # dashboard, syslog, charon, racoon, pluto, asa, plain
     peer_side: bool = False
+    serial: str | None = None  # pluto's state number: ties a Child SA to the IKE SA it was made under
 
 
 @lru_cache(maxsize=4096)
@@ -277,7 +278,7 @@ def parse_wrapped(text: str) -> ParsedLine:
     if first in ':"Ep' and out.conn is None and (first in ':"' or line[:6].lower() in ("error:", "packet")):
         m = _PLUTO.match(line)
         if m:
-            out.conn, out.addr = m["conn"], m["addr"] or m["instance"]
+            out.conn, out.addr, out.serial = m["conn"], m["addr"] or m["instance"], m["serial"]
             line = line[m.end():]
             first = line[:1]
             if out.shape in ("plain", "charon"):

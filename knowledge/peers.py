@@ -34,6 +34,7 @@ def assign_peers(events: Sequence[Event]) -> None:
                 conn_addr.setdefault((seg, conn), remote)
             if uid:
                 uid_addr.setdefault((seg, uid), remote)
+    _follow_parent_sa(events, conn_addr)
     # An address seen as "remote" is never treated as local, even if a peer-side log says so.
     local -= set(remote_counts) if len(local) > 1 else set()
     named = [e.groups.get("remote") or e.groups.get("source_ip") or e.parsed.addr for e in events]
@@ -57,6 +58,28 @@ def assign_peers(events: Sequence[Event]) -> None:
         e.peer = peer
         e.key = peer or (f"conn:{conn}" if conn else "?")
     _fold_unknown(events)
+
+
+def _follow_parent_sa(events: Sequence[Event], conn_addr: dict[tuple[int, str], str]) -> None:
+    """A connection whose Child SA is made under another one's IKE SA (`using IKE SA #1`) has its peer.
+
+    libreswan names several connections to one peer; only the one that owns the IKE SA shows the address.
+    """
+    owners: dict[str, list[tuple[int, str]]] = {}  # serial → (segment, connection), in log order
+    for e in events:
+        conn, serial = e.conn, e.parsed.serial
+        if not conn:
+            continue
+        parent = e.groups.get("parent")
+        if parent and parent != serial:
+            # The IKE SA may be shown a segment earlier (a console prompt or comment in between).
+            for seg, owner in reversed(owners.get(parent, [])):
+                addr = conn_addr.get((seg, owner)) if seg <= e.segment else None
+                if addr:
+                    conn_addr.setdefault((e.segment, conn), addr)
+                    break
+        if serial and (e.segment, conn) not in owners.get(serial, []):
+            owners.setdefault(serial, []).append((e.segment, conn))
 
 
 def _pair_lone_connection(events: Sequence[Event], named: Sequence[str | None],

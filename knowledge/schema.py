@@ -51,10 +51,11 @@ Tag = Literal[
 # Shorthands usable in signature patterns as %NAME%; kept linear (no nested quantifiers).
 PATTERN_MACROS: dict[str, str] = {
     # An IPv4 or IPv6 address, or the placeholder people paste instead of one (x.x.x.x, a.b.c.d,
-    # 203.0.xxx.xxx, SERVER_IP, <CLIENT IP ADDRESS>): it still names the peer, as a label.
+    # 203.0.xxx.xxx, SERVER_IP, <CLIENT IP ADDRESS>, -snip-): it still names the peer, as a label.
     "ADDR": r"(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}"
     r"|(?:\d{1,3}|[a-z]{1,3}|\*{1,3})(?:\.(?:\d{1,3}|[a-z]{1,3}|\*{1,3})){3}(?![\w.])"
-    r"|(?-i:[A-Z][A-Z0-9]{0,15}_IP(?:_ADDR(?:ESS)?)?|<[A-Z][A-Za-z]{0,15}(?: [A-Za-z]{1,15}){0,4}>))",
+    r"|(?-i:[A-Z][A-Z0-9]{0,15}_IP(?:_ADDR(?:ESS)?)?|<[A-Z][A-Za-z]{0,15}(?: [A-Za-z]{1,15}){0,4}>)"
+    r"|-snip-|<snip>|\[snip\]|<redacted>|\[redacted\])",
     "PORT": r"\[\d{1,5}\]",
     "IKEID": r"\[[^\]]{0,255}\]",
     "NOTIFY": r"[a-z0-9_ -]{2,60}?",
@@ -141,6 +142,10 @@ class Signature(BaseModel):
     confidence: float = Field(default=0.9, ge=0.0, le=1.0)
     tags: list[Tag] = Field(default_factory=list)
     search: bool = Field(default=False, description="match anywhere in the line (sentences, stuck states)")
+    also: list[str] = Field(
+        default_factory=list,
+        description="other findings the daemon prints this same line for; offered as less likely causes",
+    )
 
     @field_validator("keywords")
     @classmethod
@@ -210,6 +215,9 @@ class NotifyRule(BaseModel):
     before_phase1: str | None
     after_phase1: str | None
     when_aggressive: str | None = Field(default=None, description="replaces before_phase1 in aggressive mode")
+    also_before_phase1: list[str] = Field(
+        default_factory=list, description="other causes daemons send this notify for before phase 1",
+    )
     confidence: float = Field(default=0.85, ge=0.0, le=1.0)
 
 

@@ -22,6 +22,7 @@ MX_DEFAULT_LIFETIME = 28_800
 REKEY_WINDOW = 5.0  # seconds around a CHILD_SA closing in which a new one means "rekey"
 IDLE_CHILD_MIN_AGE = 120.0  # younger CHILD_SAs closing with 0 bytes say nothing about traffic
 OUTAGE_MIN = 30.0
+ALTERNATIVE_WEIGHT = 0.6  # a less likely reading of an ambiguous line ranks below the likely one
 
 
 @dataclass
@@ -33,6 +34,8 @@ class Claim:
     confidence: float
     basis: Basis
     facts: dict[str, str] = field(default_factory=dict)
+    alternative_to: str | None = None  # a less likely reading of the same line as that finding
+    ambiguous: bool = False  # the line that made this claim is printed for other causes too
 
 
 @dataclass
@@ -171,14 +174,18 @@ class PeerTimeline:
             self.locals.append((local, e))
 
     def _claim(self, finding: str | None, e: Event, phase: int | None, confidence: float,
-               basis: Basis, **facts: str) -> None:
+               basis: Basis, also: Sequence[str] = (), **facts: str) -> None:
         if not finding:
             return
         groups = {k: v for k, v in e.groups.items() if k in _FACT_GROUPS}
         groups.update({k: v for k, v in facts.items() if v})
-        self.out.claims.append(
-            Claim(finding, e.peer or self.out.peer, phase, [e], confidence, basis, groups)
-        )
+        peer = e.peer or self.out.peer
+        self.out.claims.append(Claim(finding, peer, phase, [e], confidence, basis, groups, ambiguous=bool(also)))
+        for other in also:
+            if other != finding:
+                self.out.claims.append(Claim(other, peer, phase, [e], confidence * ALTERNATIVE_WEIGHT,
+                                             Basis.INFERRED, {**groups, "alternative_to": finding},
+                                             alternative_to=finding))
 
     def _on_p1_start(self, e: Event) -> None:
         att = self._attempt(e, new="rekey" not in e.tags)
@@ -237,7 +244,7 @@ class PeerTimeline:
         sig = e.sig
         phase = sig.phase if sig.phase in (1, 2) else self._context_phase(e)
         finding = sig.finding or (sig.finding_by_phase or {}).get(phase)
-        self._claim(finding, e, phase, sig.confidence, Basis.OBSERVED)
+        self._claim(finding, e, phase, sig.confidence, Basis.OBSERVED, also=sig.also)
 
     def _on_symptom(self, e: Event) -> None:
         facts: dict[str, str] = {}
@@ -267,8 +274,9 @@ class PeerTimeline:
                 finding = rule.when_aggressive
             else:
                 finding = rule.before_phase1
+            also = rule.also_before_phase1 if phase != 2 and _in_ike_sa_init(e, self.out.ike_version) else ()
             confidence = rule.confidence if (self.attempts or self.p1_ups) else rule.confidence - 0.15
-            self._claim(finding, e, phase, confidence, Basis.OBSERVED, notify=normalise_notify(raw))
+            self._claim(finding, e, phase, confidence, Basis.OBSERVED, also, notify=normalise_notify(raw))
 
     def _on_nat(self, e: Event) -> None:
         if self.attempts:
@@ -321,6 +329,7 @@ class PeerTimeline:
         self._infer_uplink()
         self._infer_idle_children()
         self._infer_state()
+        self._mark_partial_children()
         self._drop_recovered_group_retry()
         self._drop_benign_stale()
         if self.p2_ups:
@@ -329,6 +338,30 @@ class PeerTimeline:
             self.out.claims.append(
                 Claim("tunnel-established", self.out.peer, None, lines, 0.95, Basis.OBSERVED)
             )
+
+    def _refused_children(self) -> list[Claim]:
+        """Subnet pairs refused on CREATE_CHILD_SA while other connections' Child SAs of the peer are up.
+
+        Only a connection other than the refused ones counts: a rekey refused on the same
+        connection takes that tunnel down.
+        """
+        refused = [
+            c for c in self.out.claims
+            if c.finding == "subnet-mismatch" and c.lines
+            and c.lines[-1].groups.get("exchange", "").lower() == "create_child_sa"
+        ]
+        if not refused:
+            return []
+        refused_conns = {c.lines[-1].conn for c in refused}
+        last_p1_down = max((i for i, (kind, _) in enumerate(self.transitions) if kind == "p1_down"), default=-1)
+        working = [e for i, (kind, e) in enumerate(self.transitions)
+                   if kind == "p2_up" and i > last_p1_down and e.conn not in refused_conns]
+        return refused if working else []
+
+    def _mark_partial_children(self) -> None:
+        """The tunnel works for some subnet pairs only: say so rather than call it down."""
+        for claim in self._refused_children():
+            claim.finding = "partial-host-reachability"
 
     def _infer_uplink(self) -> None:
         """The MX negotiating from a new address for the same peer means its uplink changed."""
@@ -500,7 +533,7 @@ class PeerTimeline:
                 down_at = e.ts
         has_error = any(c.finding != "tunnel-established" for c in self.out.claims)
         failing_tail = self.events and self.events[-1].kind in ("fail", "giveup", "dpd", "notify", "p1_start")
-        if state is PeerState.UP and failing_tail:
+        if state is PeerState.UP and failing_tail and not self._refused_children():
             state = PeerState.DOWN
         if state is PeerState.UNKNOWN and (has_error or self.attempts):
             state = PeerState.DOWN if any(e.kind != "symptom" for e in self.events) else PeerState.UNKNOWN
@@ -516,6 +549,17 @@ _FACT_GROUPS = {
     "local_ts", "remote_ts", "ts_local", "ts_remote", "remote_id", "source_ip", "my", "peer_value",
     "parameter", "selectors", "notify", "retransmits", "flag", "proposals_received", "proposals_configured",
 }
+
+
+_IKE_SA_INIT_MARKS = ("ike_sa_init", "parent_i1", "parent_r1", "v2n_")
+
+
+def _in_ike_sa_init(e: Event, version: int | None) -> bool:
+    """An IKEv2 first exchange: where responders refuse a sender they have no connection for."""
+    if "ikev2" in e.tags or version == 2 or e.groups.get("exchange", "").lower() == "ike_sa_init":
+        return True
+    text = e.parsed.body.lower()
+    return any(mark in text for mark in _IKE_SA_INIT_MARKS)
 
 
 def _phase_hints(events: Sequence[Event]) -> dict[str, int]:
@@ -542,6 +586,10 @@ def _exchange_phase(e: Event) -> int | None:
         return 1
     if exchange == "ike_auth":
         return 2 if "AUTH" in e.groups.get("payloads", "").split() else 1
+    # pluto's state: a notify answering IKE_AUTH (PARENT_I2) refuses the Child SA, not the IKE SA
+    state = e.groups.get("state", "").lower()
+    if state.startswith("parent_"):
+        return 2 if state.endswith("2") else 1
     return None
 
 
