@@ -213,8 +213,12 @@ def _analyse(extraction: Extraction, lang: Lang, info: InputInfo) -> Diagnosis:
 
     vendors = guess_vendors("\n".join(extraction.vendor_text))
     findings: list[Finding] = []
+    down_with_errors = False
     for analysis in analyses:
-        findings.extend(_findings_for(analysis, catalog, lang, vendors))
+        found = _findings_for(analysis, catalog, lang, vendors)
+        findings.extend(found)
+        if not analysis.recovered and any(f.severity is Severity.ERROR for f in found):
+            down_with_errors = True
     findings.sort(key=_rank)
 
     vpn_lines = sum(1 for e in events if e.sig.dialect != "text")
@@ -246,7 +250,7 @@ def _analyse(extraction: Extraction, lang: Lang, info: InputInfo) -> Diagnosis:
         for a in analyses
         if a.key != "?" or a.state is not PeerState.UNKNOWN
     ]
-    verdict = _verdict(findings)
+    verdict = _verdict(findings, down_with_errors)
     dialects = sorted({e.sig.dialect for e in events})
     return Diagnosis(
         verdict=verdict,
@@ -372,9 +376,10 @@ def _rank(f: Finding) -> tuple[int, int, float, int]:
     return (_SEVERITY_RANK[f.severity], 0 if f.basis is Basis.OBSERVED else 1, -f.confidence, first_line)
 
 
-def _verdict(findings: Sequence[Finding]) -> Verdict:
+def _verdict(findings: Sequence[Finding], down_with_errors: bool = True) -> Verdict:
+    """Failing while a peer with an error is not up; errors on tunnels that are up now only degrade."""
     if any(f.severity is Severity.ERROR for f in findings):
-        return Verdict.FAILING
+        return Verdict.FAILING if down_with_errors else Verdict.DEGRADED
     if any(f.severity is Severity.WARNING for f in findings):
         return Verdict.DEGRADED
     if any(f.id == "tunnel-established" for f in findings):

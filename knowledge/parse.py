@@ -81,7 +81,7 @@ _CONN = re.compile(r"^<(?:(?P<conn>[^|<>\s]{1,100})\|)?(?P<uid>\d{1,10})>\s{0,10
 _PLUTO = re.compile(
     rf'^(?::\s{{1,4}})?(?:ERROR:\s{{1,4}})?(?:"(?P<conn>[^"\s]{{1,100}})"(?:\[\d{{1,10}}\])?'
     rf"(?:\s{{1,4}}(?P<instance>{_ADDR})(?::\d{{1,5}})?)?(?:\s{{1,4}}#(?P<serial>\d{{1,10}}))?"
-    rf"|packet from (?P<addr>{_ADDR})(?::\d{{1,5}})?):\s{{0,10}}",
+    rf"|packet from (?P<addr>{_ADDR})(?::\d{{1,5}})?)(?::\s{{0,10}}|\s{{1,10}}(?=[a-z]))",
     re.I,
 )
 _RACOON_ADDR = re.compile(rf"^\[(?P<addr>{_ADDR})\]\s{{0,10}}", re.I)
@@ -258,6 +258,7 @@ def parse_wrapped(text: str) -> ParsedLine:
                 prog = m["prog"].lower()
                 out.shape = prog if prog in ("racoon", "pluto") else "charon"
                 out.peer_side = prog != "racoon"
+    line = _apply_format("after-program", line, out)
     first = line[:1]
     if first.isdigit():
         m = _THREAD.match(line)

@@ -54,8 +54,8 @@ PATTERN_MACROS: dict[str, str] = {
     # 203.0.xxx.xxx, SERVER_IP, <CLIENT IP ADDRESS>, -snip-): it still names the peer, as a label.
     "ADDR": r"(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}"
     r"|(?:\d{1,3}|[a-z]{1,3}|\*{1,3})(?:\.(?:\d{1,3}|[a-z]{1,3}|\*{1,3})){3}(?![\w.])"
-    r"|(?-i:[A-Z][A-Z0-9]{0,15}_IP(?:_ADDR(?:ESS)?)?|<[A-Z][A-Za-z]{0,15}(?: [A-Za-z]{1,15}){0,4}>)"
-    r"|-snip-|<snip>|\[snip\]|<redacted>|\[redacted\])",
+    r"|(?-i:[A-Z][A-Z0-9]{0,15}_IP(?:_ADDR(?:ESS)?)?)|<[a-z][a-z_-]{0,20}(?: [a-z_-]{1,15}){0,4}>"
+    r"|\[(?:[a-z]{1,12}[_-])?(?:ip|addr|address|snip|redacted)\]|-snip-)",
     "PORT": r"\[\d{1,5}\]",
     "IKEID": r"\[[^\]]{0,255}\]",
     "NOTIFY": r"[a-z0-9_ -]{2,60}?",
@@ -184,7 +184,7 @@ class LineFormat(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-    stage: Literal["line", "after-time", "after-tag"]
+    stage: Literal["line", "after-time", "after-program", "after-tag"]
     starts: str = Field(min_length=1, description="the characters such a line can begin with")
     pattern: str
     shape: str | None = Field(default=None, description="what the line is, for ordering and peer side")

@@ -65,6 +65,7 @@ class PeerAnalysis:
     dialects: set[str] = field(default_factory=set)
     details: list[Event] = field(default_factory=list)
     reauth_s: float | None = None  # the IKE_SA was replaced on schedule (the MX's 8-hour default)
+    recovered: bool = False  # a Child SA came up after the last failure: the tunnel works now
 
 
 @lru_cache(maxsize=1024)
@@ -330,6 +331,7 @@ class PeerTimeline:
         self._infer_idle_children()
         self._infer_state()
         self._mark_partial_children()
+        self.out.recovered = self._recovered()
         self._drop_recovered_group_retry()
         self._drop_benign_stale()
         if self.p2_ups:
@@ -338,6 +340,13 @@ class PeerTimeline:
             self.out.claims.append(
                 Claim("tunnel-established", self.out.peer, None, lines, 0.95, Basis.OBSERVED)
             )
+
+    def _recovered(self) -> bool:
+        if self.out.state is not PeerState.UP or not self.p2_ups:
+            return False
+        failed = [i for i, e in enumerate(self.events) if e.kind in _FAILURE_KINDS]
+        last_up = max(i for i, e in enumerate(self.events) if e.kind == "p2_up")
+        return not failed or last_up > failed[-1] or bool(self._refused_children())
 
     def _refused_children(self) -> list[Claim]:
         """Subnet pairs refused on CREATE_CHILD_SA while other connections' Child SAs of the peer are up.
@@ -399,6 +408,10 @@ class PeerTimeline:
     def _infer_phase1(self) -> None:
         indexed = [(i, e) for i, e in enumerate(self.events) if e.kind == "p1_start" and "rekey" not in e.tags]
         starts = [e for _, e in indexed]
+        aggressive_up = [e for e in starts if "aggressive" in e.tags]
+        if aggressive_up and self.p1_ups:
+            # It works with this peer, but an MX answers main mode only.
+            self.out.claims.append(Claim("aggressive-mode", self.out.peer, 1, aggressive_up[-3:], 0.7, Basis.OBSERVED))
         if self.p1_ups or self.p2_ups:
             # Up before: only a run of fresh attempts after the last success says it is down now.
             last_up = max(i for i, e in enumerate(self.events) if e.kind in ("p1_up", "p2_up"))
@@ -544,6 +557,7 @@ class PeerTimeline:
 
 _HANDLERS = {name.removeprefix("_on_"): fn for name, fn in vars(PeerTimeline).items() if name.startswith("_on_")}
 _PHASE2_EXCHANGES = {"quick_mode", "create_child_sa"}
+_FAILURE_KINDS = frozenset({"fail", "notify", "giveup", "dpd"})
 
 _FACT_GROUPS = {
     "local_ts", "remote_ts", "ts_local", "ts_remote", "remote_id", "source_ip", "my", "peer_value",

@@ -8,7 +8,7 @@ from knowledge import diagnose_text
 from knowledge.formats import first_match, wrappers
 from knowledge.parse import parse_line
 
-ALL = [w for stage in ("line", "after-time", "after-tag") for w in wrappers(stage)]
+ALL = [w for stage in ("line", "after-time", "after-program", "after-tag") for w in wrappers(stage)]
 
 
 @pytest.mark.parametrize("wrapper", ALL, ids=lambda w: w.spec.id)
