@@ -458,7 +458,7 @@ class PeerTimeline:
                 p2_active, pending = True, None
             elif kind == "p2_down" and "rekey" not in e.tags:
                 p2_active = False
-            elif kind == "p1_up" and "rekey" not in e.tags:
+            elif kind == "p1_up" and "rekey" not in e.tags and "snapshot" not in e.tags:
                 if pending is not None:
                     failed.append((pending, e))
                 pending = None if p2_active else e
