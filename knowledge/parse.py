@@ -75,7 +75,8 @@ _PROGRAM = re.compile(
 )
 _PROGRAM_NAMES = ("charon", "charon-systemd", "racoon", "pluto", "ipsec", "strongswan", "ipsec_starter", "swanctl")
 _THREAD = re.compile(r"^\d{1,3}\[(?P<group>[A-Z]{2,4})\]\s{1,10}")
-_CONN = re.compile(r"^<(?:(?P<conn>[^|<>\s]{1,100})\|)?(?P<uid>\d{1,10})>\s{0,10}")
+# A connection name may hold a documentation placeholder with spaces (`peer_{PEER GW IP}`).
+_CONN = re.compile(r"^<(?:(?P<conn>(?:[^|<>\s{}]|\{[^{}|<>]{1,40}\}){1,100})\|)?(?P<uid>\d{1,10})>\s{0,10}")
 # pluto: `[: ][ERROR: ]"conn"[[n] addr] #n: ` or `packet from addr:port: `; the leading ": " is what
 # remains of pluto's own `Mon dd hh:mm:ss.micro: ` time stamp once the time is taken.
 _PLUTO = re.compile(
@@ -358,13 +359,17 @@ def _csv_row(line: str) -> str:
 
 
 def _table_cell(line: str) -> str:
-    """A table row (Markdown, or cells copied from a page): the last non-empty cell holds the message.
+    """A table row (Markdown, or cells copied from a page): the cell quoted as code, else the last one.
 
     `\\|` is a pipe inside a cell; pipes inside a token (`<conn|id>`, `10.0.0.0/24|/0`) do not split.
     """
     cells = [c.strip() for c in _CELL_SPLIT.split(line)]
     filled = [c for c in cells if c]
-    return filled[-1].replace("\\|", "|") if len(cells) > 2 and filled else line
+    if len(cells) <= 2 or not filled:
+        return line
+    # A documentation table quotes the log line as code and explains it in another cell.
+    quoted = [c for c in filled if len(c) > 2 and c[0] == "`" and c[-1] == "`"]
+    return (quoted[0][1:-1] if quoted else filled[-1]).replace("\\|", "|")
 
 
 def _may_name_program(line: str) -> bool:
