@@ -46,6 +46,7 @@ Tag = Literal[
     "ikev1",
     "ikev2",
     "partial",  # recognised by a word it carries, not by the whole line: the answer says so
+    "group-retry",  # the peer names the DH group it wants; a retry with it may well agree
     "snapshot",  # a state listing: what is up now, not an exchange that happened in these lines
 ]
 

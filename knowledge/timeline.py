@@ -392,7 +392,10 @@ class PeerTimeline:
         group_rule = self._notify_rules.get("INVALID_KE_PAYLOAD")
         index = {id(e): i for i, e in enumerate(self.events)}
         for claim in list(self.out.claims):
-            if self._notify_rules.get(claim.facts.get("notify", "")) is not group_rule or not claim.lines:
+            if not claim.lines:
+                continue
+            asked = "group-retry" in claim.lines[-1].tags
+            if not asked and self._notify_rules.get(claim.facts.get("notify", "")) is not group_rule:
                 continue
             at = index.get(id(claim.lines[-1]), len(self.events))
             wanted = "p1_up" if claim.phase != 2 else "p2_up"
