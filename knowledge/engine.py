@@ -319,18 +319,20 @@ def _findings_for(analysis: PeerAnalysis, catalog: Catalog, lang: Lang, vendors:
         lines = sorted({(ev.line, ev.text) for ev in claim.lines})
         if len(lines) > MAX_EVIDENCE:
             lines = lines[: MAX_EVIDENCE // 2] + lines[-MAX_EVIDENCE // 2 :]
-        out.append(
-            catalog.build(
-                claim.finding, lang,
-                peer=claim.peer,
-                phase=claim.phase,
-                evidence=[Evidence(line=n, text=t) for n, t in lines],
-                confidence=claim.confidence,
-                basis=claim.basis,
-                facts=facts,
-                vendors=vendors,
-            )
+        finding = catalog.build(
+            claim.finding, lang,
+            peer=claim.peer,
+            phase=claim.phase,
+            evidence=[Evidence(line=n, text=t) for n, t in lines],
+            confidence=claim.confidence,
+            basis=claim.basis,
+            facts=facts,
+            vendors=vendors,
         )
+        if claim.alternative_to is not None and finding.severity is Severity.ERROR:
+            # A possible cause beside the likely one: worth checking, not a second failure.
+            finding = finding.model_copy(update={"severity": Severity.WARNING})
+        out.append(finding)
     return out
 
 
