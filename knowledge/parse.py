@@ -213,6 +213,8 @@ def _needs_more_peeling(body: str, had_conn: bool) -> bool:
 def parse_wrapped(text: str) -> ParsedLine:
     """The general peeler: every wrapper in turn, each tried only when the next character could start it."""
     line = text.strip()
+    if line[:2] == "! ":
+        return ParsedLine(body="")  # a Cisco comment: people annotate debug output with them
     if "&" in line and _ENTITY.search(line, 0, 400):
         line = html.unescape(line)
     if line[:1] == '"' and '","' in line:

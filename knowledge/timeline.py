@@ -334,6 +334,12 @@ class PeerTimeline:
         self.out.recovered = self._recovered()
         self._drop_recovered_group_retry()
         self._drop_benign_stale()
+        snapshot_up = [e for e in self.p1_ups if "snapshot" in e.tags]
+        if snapshot_up and not self.p2_ups and not any(e.kind in _FAILURE_KINDS for e in self.events):
+            # A state listing that shows phase 1 up and nothing wrong: what people check first.
+            self.out.claims.append(
+                Claim("tunnel-established", self.out.peer, None, snapshot_up[-1:], 0.7, Basis.OBSERVED)
+            )
         if self.p2_ups:
             first = self.p1_ups[-1] if self.p1_ups else None
             lines = [x for x in (first, self.p2_ups[-1]) if x is not None]
