@@ -103,6 +103,7 @@ class PeerTimeline:
         self.transitions: list[tuple[str, Event]] = []
         self.locals: list[tuple[str, Event]] = []  # the MX address each negotiation used, in order
         self._uid_phase_hint = _phase_hints(events)
+        self._said_phase: int | None = None  # the phase the last line that names one was about
         self._rekey_with_ke: set[str] = set()  # IKE_SAs whose CHILD_SA rekey offered a KE payload
 
     # --- phase bookkeeping ---------------------------------------------------------------
@@ -131,7 +132,10 @@ class PeerTimeline:
         if hint:
             return hint
         exchange = e.groups.get("exchange", "").lower()
-        return 2 if exchange.startswith(("phase2", "quick")) else 1
+        if exchange.startswith(("phase2", "quick")):
+            return 2
+        # Vendors without SA ids say the phase on a line of its own (`IKE phase-2 negotiation failed`).
+        return self._said_phase or 1
 
     # --- the walk ------------------------------------------------------------------------
     def run(self) -> PeerAnalysis:
@@ -146,6 +150,9 @@ class PeerTimeline:
 
     def _note(self, e: Event) -> None:
         out = self.out
+        said = e.sig.phase if e.sig.phase in (1, 2) else _exchange_phase(e)
+        if said:
+            self._said_phase = said
         out.dialects.add(e.sig.dialect)
         out.peer_side = out.peer_side or e.parsed.peer_side
         conn = e.conn
