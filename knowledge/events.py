@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from knowledge.matcher import VENDOR_KEYWORDS, Match, Matcher
 from knowledge.parse import ParsedLine, parse_line
+from knowledge.scan import WRAP_MARK
 from knowledge.schema import Signature
 
 EVIDENCE_CHARS = 300
@@ -69,6 +70,14 @@ def _inner_message(body: str, match: Callable[[str], Match | None]) -> Match | N
     return None
 
 
+def _rejoined(head: str, rest: str, match: Callable[[str], Match | None]) -> tuple[str, ParsedLine, Match] | None:
+    """A long line a terminal or page cut in pieces, read whole: kept only when it then matches fully."""
+    whole = head + rest.replace(WRAP_MARK, "")
+    parsed = parse_line(whole)
+    found = match(parsed.body) if parsed.body else None
+    return (whole, parsed, found) if found is not None and "partial" not in found.tags else None
+
+
 def extract(lines: Iterable[tuple[int, str, int | None]], matcher: Matcher) -> Extraction:
     """Match every line; group consecutive lines of one shape into segments (one log source each)."""
     out = Extraction()
@@ -77,8 +86,11 @@ def extract(lines: Iterable[tuple[int, str, int | None]], matcher: Matcher) -> E
     segment = -1
     last_shape: str | None = None
     for no, text, hits in lines:
+        text, cut, rest = text.partition(WRAP_MARK)
         parsed = parse_line(text)
         found = match(parsed.body, hits) if parsed.body else None
+        if cut and (found is None or "partial" in found.tags):
+            text, parsed, found = _rejoined(text, rest, match) or (text, parsed, found)
         if (found is None or "partial" in found.tags) and hits and parsed.body:
             found = _inner_message(parsed.body, match) or found
         if found is None:

@@ -20,6 +20,14 @@ except ImportError:  # pragma: no cover - depends on the platform's wheels
 
 CHUNK_BYTES = 4 << 20
 MAX_LINE_BYTES = 64 << 10
+WRAP_MIN = 80  # a line shorter than this was not cut by a terminal or a page's width
+WRAP_MARK = "\x1f"  # joins a long line to the lines that may be its rest (see events.extract)
+# What a new line, rather than the rest of a cut one, starts with: a time stamp, a status code, a
+# quote or list mark, indentation, or a sentence (capital letter, then lower case).
+_NEW_LINE = re.compile(
+    rb"^(?:\s|[<\[{\"'#|>*`(-]|\d{4}-\d\d-\d\d|\d{1,2}/\d{1,2}/\d{2,4}|\d{1,2}:\d\d"
+    rb"|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) |\d{3} |[A-Z][a-z]|$)"
+)
 
 
 # Keyword hits are a bit set: bit i is set when keyword i occurs in the line.
@@ -128,12 +136,16 @@ class KeywordScanner:
             if end - start > MAX_LINE_BYTES:
                 stats.long_lines.append(line_no + 1)
                 end = start + MAX_LINE_BYTES
+            wrapped = _wrapped_end(block, start, end) if end - start >= WRAP_MIN else end
             if text is not None:
-                line = text[start:end]
+                line = text[start:wrapped]
             else:
-                line = block[start:end].decode("utf-8", "replace")
+                line = block[start:wrapped].decode("utf-8", "replace")
                 if "\ufffd" in line:
                     stats.invalid_utf8 = True
+            if wrapped != end:
+                # The reader decides whether the next lines are the rest of this one.
+                line = line.replace("\r\n", "\n").replace("\n", WRAP_MARK)
             yield line_no + 1, line.rstrip("\r"), hits
 
     def _hit_line_starts(self, block: bytes) -> list[tuple[int, int | None]]:
@@ -187,3 +199,23 @@ class KeywordScanner:
 def iter_chunks(data: bytes, size: int = CHUNK_BYTES) -> Iterator[bytes]:
     for offset in range(0, len(data), size):
         yield data[offset : offset + size]
+
+
+def _wrapped_end(block: bytes, start: int, end: int) -> int:
+    """The end of a line, taking in the lines a terminal or web page cut it into.
+
+    A long line that stops inside a word and is followed by a line that does not start like
+    a new one (`…the same polic` / `y for reqid 1 exists`) continues there.
+    """
+    while end - start >= WRAP_MIN and end < len(block) and block[end] == 10 and end - start < MAX_LINE_BYTES:
+        last = block[end - 1 : end].rstrip(b"\r")
+        if not last or not (last.isalnum() or last in b"_+=;:,.-/"):
+            break
+        nxt = block.find(b"\n", end + 1)
+        if nxt < 0:
+            nxt = len(block)
+        head = block[end + 1 : min(nxt, end + 24)]
+        if not head.strip() or _NEW_LINE.match(head) or nxt - end - 1 > end - start:
+            break
+        end = nxt
+    return end

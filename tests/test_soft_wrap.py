@@ -1,0 +1,39 @@
+"""Long lines that a terminal or an issue page cut in two are read whole, and only then."""
+
+from __future__ import annotations
+
+from knowledge import diagnose_text
+
+# As pasted in github:strongswan/strongswan#1150 (the page cut each line at 130 characters).
+CUT = (
+    "Jul 10 05:09:33 cgdcvpnbr charon-systemd[1058]: unable to install policy 10.12.112.0/21 === "
+    "10.0.0.0/8 in for reqid 16, the same polic\n"
+    "y for reqid 1 exists\n"
+)
+
+
+def test_a_line_cut_inside_a_word_is_read_with_its_rest() -> None:
+    d = diagnose_text(CUT)
+    found = {f.id: f for f in d.findings}
+    assert "subnet-mismatch" in found
+    assert found["subnet-mismatch"].evidence[0].line == 1
+    assert "the same policy for reqid 1 exists" in found["subnet-mismatch"].evidence[0].text
+
+
+def test_a_whole_line_is_not_joined_to_what_follows() -> None:
+    whole = (
+        "Jul 22 10:15:34 192.0.2.1 1 1690000000.1 MX84 events type=vpn_connectivity_change "
+        "msg: phase1 negotiation failed due to time up 203.0.113.10[500]<=>198.51.100.2[500]\n"
+    )
+    for after in ("qq\n", "Otherwise the following error appears:\n", "    indented output\n"):
+        d = diagnose_text(whole + after)
+        evidence = [e.text for f in d.findings for e in f.evidence]
+        assert evidence and all(after.strip() not in text for text in evidence), (after, evidence)
+
+
+def test_a_cut_line_that_does_not_read_better_whole_stays_as_it_was() -> None:
+    head = ("Jul 10 05:09:33 host charon: 05[IKE] received NO_PROPOSAL_CHOSEN notify error "
+            "while we tried hard to talk x\n")
+    d = diagnose_text(head + "yz and more words here\n")
+    evidence = [e.text for f in d.findings for e in f.evidence]
+    assert evidence and not any("yz and more" in text for text in evidence)
