@@ -20,7 +20,7 @@ except ImportError:  # pragma: no cover - depends on the platform's wheels
 
 CHUNK_BYTES = 4 << 20
 MAX_LINE_BYTES = 64 << 10
-WRAP_MIN = 80  # a line shorter than this was not cut by a terminal or a page's width
+WRAP_MIN = 50  # a line shorter than this was not cut by a terminal, a mail or a page's width
 WRAP_MARK = "\x1f"  # joins a long line to the lines that may be its rest (see events.extract)
 # What a new line, rather than the rest of a cut one, starts with: a time stamp, a status code, a
 # quote or list mark, indentation, or a sentence (capital letter, then lower case).
@@ -204,12 +204,12 @@ def iter_chunks(data: bytes, size: int = CHUNK_BYTES) -> Iterator[bytes]:
 def _wrapped_end(block: bytes, start: int, end: int) -> int:
     """The end of a line, taking in the lines a terminal or web page cut it into.
 
-    A long line that stops inside a word and is followed by a line that does not start like
-    a new one (`…the same polic` / `y for reqid 1 exists`) continues there.
+    A long line that stops inside a word or after a space and is followed by a line that does
+    not start like a new one (`…the same polic` / `y for reqid 1 exists`) continues there.
     """
     while end - start >= WRAP_MIN and end < len(block) and block[end] == 10 and end - start < MAX_LINE_BYTES:
         last = block[end - 1 : end].rstrip(b"\r")
-        if not last or not (last.isalnum() or last in b"_+=;:,.-/"):
+        if not last or not (last.isalnum() or last in b"_+=;:,.-/ "):
             break
         nxt = block.find(b"\n", end + 1)
         if nxt < 0:

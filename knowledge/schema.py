@@ -55,7 +55,7 @@ PATTERN_MACROS: dict[str, str] = {
     # An IPv4 or IPv6 address, or the placeholder people paste instead of one (x.x.x.x, a.b.c.d,
     # 203.0.xxx.xxx, SERVER_IP, <CLIENT IP ADDRESS>, -snip-): it still names the peer, as a label.
     "ADDR": r"(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}"
-    r"|(?:\d{1,3}|[a-z]{1,3}|\*{1,3})(?:\.(?:\d{1,3}|[a-z]{1,3}|\*{1,3})){3}(?![\w.])"
+    r"|(?:\d{1,3}|[a-z]{1,3}|\*{1,3})(?:\.(?:\d{1,3}|[a-z]{1,3}|\*{1,3})){3}(?!\w|\.\w)"
     r"|(?-i:[A-Z][A-Z0-9]{0,15}_IP(?:_ADDR(?:ESS)?)?)|<[a-z][a-z_-]{0,20}(?: [a-z_-]{1,15}){0,4}>"
     r"|\[(?:[a-z]{1,12}[_-])?(?:ip|addr|address|snip|redacted)\]|-snip-"
     r"|(?-i:\{[A-Z][A-Z0-9]{0,15}(?: [A-Z0-9]{1,15}){0,4}\}))",

@@ -341,7 +341,8 @@ class PeerTimeline:
         self.out.recovered = self._recovered()
         self._drop_recovered_group_retry()
         self._drop_benign_stale()
-        snapshot_up = [e for e in self.p1_ups if "snapshot" in e.tags]
+        # A listing, or a summary line that says nothing of the Child SA (`IKE negotiation … completed`).
+        snapshot_up = [e for e in self.p1_ups if "snapshot" in e.tags or "heard" not in e.tags]
         if snapshot_up and not self.p2_ups and not any(e.kind in _FAILURE_KINDS for e in self.events):
             # A state listing that shows phase 1 up and nothing wrong: what people check first.
             self.out.claims.append(
