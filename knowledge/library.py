@@ -153,7 +153,8 @@ def load_catalog_from(directory: Path) -> Catalog:
 
     notify_rules = tuple(TypeAdapter(list[NotifyRule]).validate_python(_read_yaml(directory / "notify.yaml")))
     for rule in notify_rules:
-        for target in (rule.before_phase1, rule.after_phase1, rule.when_aggressive, *rule.also_before_phase1):
+        for target in (rule.before_phase1, rule.after_phase1, rule.when_aggressive, rule.when_certificate,
+                       *rule.also_before_phase1):
             if target and target not in findings:
                 raise CatalogError(f"notify rule {rule.names} names unknown finding {target!r}")
 

@@ -46,6 +46,7 @@ Tag = Literal[
     "ikev1",
     "ikev2",
     "partial",  # recognised by a word it carries, not by the whole line: the answer says so
+    "certificate",  # the negotiation authenticates with certificates, not a pre-shared key
     "group-retry",  # the peer names the DH group it wants; a retry with it may well agree
     "snapshot",  # a state listing: what is up now, not an exchange that happened in these lines
 ]
@@ -218,6 +219,7 @@ class NotifyRule(BaseModel):
     before_phase1: str | None
     after_phase1: str | None
     when_aggressive: str | None = Field(default=None, description="replaces before_phase1 in aggressive mode")
+    when_certificate: str | None = Field(default=None, description="replaces the finding under certificate auth")
     also_before_phase1: list[str] = Field(
         default_factory=list, description="other causes daemons send this notify for before phase 1",
     )

@@ -104,6 +104,7 @@ class PeerTimeline:
         self.locals: list[tuple[str, Event]] = []  # the MX address each negotiation used, in order
         self._uid_phase_hint = _phase_hints(events)
         self._said_phase: int | None = None  # the phase the last line that names one was about
+        self._certificates = False  # a line showed certificate authentication
         self._rekey_with_ke: set[str] = set()  # IKE_SAs whose CHILD_SA rekey offered a KE payload
 
     # --- phase bookkeeping ---------------------------------------------------------------
@@ -153,6 +154,8 @@ class PeerTimeline:
         said = e.sig.phase if e.sig.phase in (1, 2) else _exchange_phase(e)
         if said:
             self._said_phase = said
+        if "certificate" in e.tags:
+            self._certificates = True
         out.dialects.add(e.sig.dialect)
         out.peer_side = out.peer_side or e.parsed.peer_side
         conn = e.conn
@@ -282,6 +285,8 @@ class PeerTimeline:
                 finding = rule.when_aggressive
             else:
                 finding = rule.before_phase1
+            if rule.when_certificate and self._certificates:
+                finding = rule.when_certificate
             also = rule.also_before_phase1 if phase != 2 and _in_ike_sa_init(e, self.out.ike_version) else ()
             confidence = rule.confidence if (self.attempts or self.p1_ups) else rule.confidence - 0.15
             self._claim(finding, e, phase, confidence, Basis.OBSERVED, also, notify=normalise_notify(raw))
