@@ -284,8 +284,9 @@ def _findings_for(analysis: PeerAnalysis, catalog: Catalog, lang: Lang, vendors:
         if have is None:
             merged[claim.finding] = Claim(claim.finding, claim.peer, claim.phase, list(claim.lines),
                                           claim.confidence, claim.basis, dict(claim.facts),
-                                          claim.alternative_to, claim.ambiguous)
+                                          claim.alternative_to, claim.ambiguous, claim.caution)
             continue
+        have.caution = have.caution and claim.caution
         if claim.alternative_to is None:
             have.alternative_to = None
         have.ambiguous = have.ambiguous and claim.ambiguous
@@ -329,8 +330,8 @@ def _findings_for(analysis: PeerAnalysis, catalog: Catalog, lang: Lang, vendors:
             facts=facts,
             vendors=vendors,
         )
-        if claim.alternative_to is not None and finding.severity is Severity.ERROR:
-            # A possible cause beside the likely one: worth checking, not a second failure.
+        if (claim.alternative_to is not None or claim.caution) and finding.severity is Severity.ERROR:
+            # A possible cause beside the likely one, or a risk on a tunnel that works: not a failure.
             finding = finding.model_copy(update={"severity": Severity.WARNING})
         out.append(finding)
     return out

@@ -36,6 +36,7 @@ class Claim:
     facts: dict[str, str] = field(default_factory=dict)
     alternative_to: str | None = None  # a less likely reading of the same line as that finding
     ambiguous: bool = False  # the line that made this claim is printed for other causes too
+    caution: bool = False  # the tunnel works as it is; the finding is a risk (e.g. towards an MX)
 
 
 @dataclass
@@ -430,10 +431,11 @@ class PeerTimeline:
     def _infer_phase1(self) -> None:
         indexed = [(i, e) for i, e in enumerate(self.events) if e.kind == "p1_start" and "rekey" not in e.tags]
         starts = [e for _, e in indexed]
-        aggressive_up = [e for e in starts if "aggressive" in e.tags]
+        aggressive_up = [e for e in (*starts, *self.p1_ups) if "aggressive" in e.tags]
         if aggressive_up and self.p1_ups:
-            # It works with this peer, but an MX answers main mode only.
-            self.out.claims.append(Claim("aggressive-mode", self.out.peer, 1, aggressive_up[-3:], 0.7, Basis.OBSERVED))
+            # It works with this peer, but an MX answers main mode only: a risk, not a failure here.
+            self.out.claims.append(Claim("aggressive-mode", self.out.peer, 1, aggressive_up[-3:], 0.7, Basis.OBSERVED,
+                                         caution=True))
         if self.p1_ups or self.p2_ups:
             # Up before: only a run of fresh attempts after the last success says it is down now.
             last_up = max(i for i, e in enumerate(self.events) if e.kind in ("p1_up", "p2_up"))
