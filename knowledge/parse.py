@@ -209,6 +209,7 @@ def _needs_more_peeling(body: str, had_conn: bool) -> bool:
     return (
         not body or "%" in body[:120] or "  " in body or "\t" in body or body[-1] == "`" or body[-1].isspace()
         or (not had_conn and _may_name_program(body))
+        or ("&" in body and _ENTITY.search(body, 0, 400) is not None)
     )
 
 

@@ -460,15 +460,29 @@ class PeerTimeline:
 
     def _infer_unanswered(self) -> None:
         """Requests sent again and again with no answer, and the paste ends before the daemon gives up."""
-        if not self.attempts or self.p1_ups or any(c.phase == 1 for c in self.out.claims):
+        if self.out.claims:
             return
-        last = self.attempts[-1]
-        if last.heard or last.established or last.retransmits < UNANSWERED_RETRANSMITS:
+        resent = [e for e in self.events if e.kind == "retransmit"]
+        quick = [e for e in resent if e.groups.get("state", "").lower().startswith("quick_")]
+        if len(quick) >= UNANSWERED_RETRANSMITS and not self.p2_ups:
+            # Phase 1 is up (quick mode is under way); the peer does not answer the phase 2 proposal.
+            self.out.claims.append(Claim("phase2-not-established", self.out.peer, 2, quick[-6:], 0.55,
+                                         Basis.INFERRED, {"retransmits": str(len(quick))}))
+            return
+        if self.p1_ups:
+            return
+        if self.attempts:
+            last = self.attempts[-1]
+            if last.heard or last.established or last.retransmits < UNANSWERED_RETRANSMITS:
+                return
+            count = last.retransmits
+        elif len(resent) >= UNANSWERED_RETRANSMITS and not any("heard" in e.tags for e in self.events):
+            count = len(resent)  # the paste starts after the first request
+        else:
             return
         lines = [e for e in self.events if e.kind in ("p1_start", "retransmit")][-6:]
         self.out.claims.append(
-            Claim("peer-unresponsive", self.out.peer, 1, lines, 0.6, Basis.INFERRED,
-                  {"retransmits": str(last.retransmits)})
+            Claim("peer-unresponsive", self.out.peer, 1, lines, 0.6, Basis.INFERRED, {"retransmits": str(count)})
         )
 
     def _infer_phase2(self) -> None:
