@@ -346,6 +346,7 @@ class PeerTimeline:
         self._mark_partial_children()
         self.out.recovered = self._recovered()
         self._drop_recovered_group_retry()
+        self._drop_answered_waits()
         self._drop_benign_stale()
         # A listing, or a summary line that says nothing of the Child SA (`IKE negotiation … completed`).
         snapshot_up = [e for e in self.p1_ups if "snapshot" in e.tags or "heard" not in e.tags]
@@ -420,6 +421,16 @@ class PeerTimeline:
             at = index.get(id(claim.lines[-1]), len(self.events))
             wanted = "p1_up" if claim.phase != 2 else "p2_up"
             if any(e.kind == wanted or _accepted_init(e) for e in self.events[at + 1:]):
+                self.out.claims.remove(claim)
+
+    def _drop_answered_waits(self) -> None:
+        """A daemon waiting for the next message says nothing wrong once the exchange went on."""
+        index = {id(e): i for i, e in enumerate(self.events)}
+        for claim in list(self.out.claims):
+            if not claim.lines or "waiting" not in claim.lines[-1].tags:
+                continue
+            at = index.get(id(claim.lines[-1]), len(self.events))
+            if any(e.kind in ("p1_up", "p2_up", "p2_start") for e in self.events[at + 1:]):
                 self.out.claims.remove(claim)
 
     def _drop_benign_stale(self) -> None:
