@@ -2,8 +2,11 @@
 
 Each file under tests/fixtures/realworld/<group>/ holds one excerpt exactly as printed (public
 addresses swapped for documentation ranges, nothing else) and a front matter that names its
-source, the cause the source gives and the findings that cause implies. Shared by the test
-that keeps the score from falling and by the benchmark's score line.
+source, the cause the source gives and the findings that cause implies, decided from that
+statement before the engine read the excerpt. Groups are collection rounds by kind of source;
+a round gathered after the engine last changed measures how well the reader generalises, and
+is added here once measured. Shared by the test that keeps the score from falling and by the
+benchmark's score line.
 """
 
 from __future__ import annotations
