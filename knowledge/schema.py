@@ -222,7 +222,7 @@ class NotifyRule(BaseModel):
     when_aggressive: str | None = Field(default=None, description="replaces before_phase1 in aggressive mode")
     when_certificate: str | None = Field(default=None, description="replaces the finding under certificate auth")
     also_before_phase1: list[str] = Field(
-        default_factory=list, description="other causes daemons send this notify for before phase 1",
+        default_factory=list, description="other causes IKEv2 responders send this notify for before phase 1",
     )
     confidence: float = Field(default=0.85, ge=0.0, le=1.0)
 

@@ -288,7 +288,7 @@ class PeerTimeline:
                 finding = rule.before_phase1
             if rule.when_certificate and self._certificates:
                 finding = rule.when_certificate
-            also = rule.also_before_phase1 if phase != 2 and _in_ike_sa_init(e, self.out.ike_version) else ()
+            also = rule.also_before_phase1 if phase != 2 and _ikev2_exchange(e, self.out.ike_version) else ()
             confidence = rule.confidence if (self.attempts or self.p1_ups) else rule.confidence - 0.15
             self._claim(finding, e, phase, confidence, Basis.OBSERVED, also, notify=normalise_notify(raw))
 
@@ -614,15 +614,16 @@ _FACT_GROUPS = {
 }
 
 
-_IKE_SA_INIT_MARKS = ("ike_sa_init", "parent_i1", "parent_r1", "v2n_")
+_IKEV2_MARKS = ("ike_sa_init", "ike_auth", "parent_i1", "parent_r1", "parent_i2", "v2n_")
 
 
-def _in_ike_sa_init(e: Event, version: int | None) -> bool:
-    """An IKEv2 first exchange: where responders refuse a sender they have no connection for."""
-    if "ikev2" in e.tags or version == 2 or e.groups.get("exchange", "").lower() == "ike_sa_init":
+def _ikev2_exchange(e: Event, version: int | None) -> bool:
+    """An IKEv2 exchange: a responder with no connection for the sender (or for its IDs) refuses
+    it with the same notify as a real mismatch; IKEv1 responders stay silent instead."""
+    if "ikev2" in e.tags or version == 2 or e.groups.get("exchange", "").lower() in ("ike_sa_init", "ike_auth"):
         return True
     text = e.parsed.body.lower()
-    return any(mark in text for mark in _IKE_SA_INIT_MARKS)
+    return any(mark in text for mark in _IKEV2_MARKS)
 
 
 def _phase_hints(events: Sequence[Event]) -> dict[str, int]:
