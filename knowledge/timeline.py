@@ -611,6 +611,7 @@ _FAILURE_KINDS = frozenset({"fail", "notify", "giveup", "dpd"})
 _FACT_GROUPS = {
     "local_ts", "remote_ts", "ts_local", "ts_remote", "remote_id", "source_ip", "my", "peer_value",
     "parameter", "selectors", "notify", "retransmits", "flag", "proposals_received", "proposals_configured", "uplink",
+    "working_host", "failing_host",
 }
 
 
