@@ -48,6 +48,7 @@ Tag = Literal[
     "partial",  # recognised by a word it carries, not by the whole line: the answer says so
     "certificate",  # the negotiation authenticates with certificates, not a pre-shared key
     "group-retry",  # the peer names the DH group it wants; a retry with it may well agree
+    "caution",  # a risk on a tunnel that carries on: its finding is a warning, not a failure
     "waiting",  # the daemon waits for the peer's next message: a cause only if nothing follows
     "snapshot",  # a state listing: what is up now, not an exchange that happened in these lines
 ]

@@ -192,7 +192,8 @@ class PeerTimeline:
         groups = {k: v for k, v in e.groups.items() if k in _FACT_GROUPS}
         groups.update({k: v for k, v in facts.items() if v})
         peer = e.peer or self.out.peer
-        self.out.claims.append(Claim(finding, peer, phase, [e], confidence, basis, groups, ambiguous=bool(also)))
+        self.out.claims.append(Claim(finding, peer, phase, [e], confidence, basis, groups, ambiguous=bool(also),
+                                     caution="caution" in e.tags))
         for other in also:
             if other != finding:
                 self.out.claims.append(Claim(other, peer, phase, [e], confidence * ALTERNATIVE_WEIGHT,
