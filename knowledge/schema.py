@@ -36,7 +36,7 @@ EventKind = Literal[
 
 Dialect = Literal[
     "racoon", "charon", "libreswan", "asa", "cloud", "text",
-    "f5", "paloalto", "fortigate", "watchguard", "srx", "sonicwall", "checkpoint", "clavister", "meraki",
+    "f5", "paloalto", "fortigate", "watchguard", "srx", "sonicwall", "checkpoint", "clavister", "meraki", "yamaha",
 ]
 
 Tag = Literal[
