@@ -299,13 +299,15 @@ def _findings_for(analysis: PeerAnalysis, catalog: Catalog, lang: Lang, vendors:
         if have.phase is None:
             have.phase = claim.phase
 
+    absorbed: dict[str, str] = {}  # a finding folded into a stronger one, for the alternatives that named it
     for rule in catalog.precedence:
         if rule.finding in merged and merged[rule.finding].alternative_to is None:
             for weaker in rule.suppresses:
                 if weaker in merged and weaker != rule.finding:
                     gone = merged.pop(weaker)
                     merged[rule.finding].lines.extend(gone.lines)
-    _drop_settled_alternatives(merged, analysis.details)
+                    absorbed[weaker] = rule.finding
+    _drop_settled_alternatives(merged, analysis.details, absorbed)
     errors = [c for c in merged.values() if catalog.entry(c.finding).severity is Severity.ERROR]
     if errors and "tunnel-established" in merged and analysis.state is not PeerState.UP:
         merged.pop("tunnel-established")
@@ -337,7 +339,8 @@ def _findings_for(analysis: PeerAnalysis, catalog: Catalog, lang: Lang, vendors:
     return out
 
 
-def _drop_settled_alternatives(merged: dict[str, Claim], details: Sequence[Event]) -> None:
+def _drop_settled_alternatives(merged: dict[str, Claim], details: Sequence[Event],
+                               absorbed: Mapping[str, str]) -> None:
     """A less likely reading stays only while every line behind the likely one is ambiguous too.
 
     A detail line that speaks for the likely finding (the proposals each side offered) settles it.
@@ -346,7 +349,12 @@ def _drop_settled_alternatives(merged: dict[str, Claim], details: Sequence[Event
     for name, claim in list(merged.items()):
         if claim.alternative_to is None:
             continue
-        likely = merged.get(claim.alternative_to)
+        likely_name = claim.alternative_to
+        for _ in range(len(absorbed)):
+            if likely_name not in absorbed:
+                break
+            likely_name = absorbed[likely_name]
+        likely = merged.get(likely_name)
         if likely is None or not likely.ambiguous or likely.finding in settled:
             merged.pop(name)
 
