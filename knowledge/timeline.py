@@ -371,16 +371,12 @@ class PeerTimeline:
         return not failed or last_up > failed[-1] or bool(self._refused_children())
 
     def _refused_children(self) -> list[Claim]:
-        """Subnet pairs refused on CREATE_CHILD_SA while other connections' Child SAs of the peer are up.
+        """Subnet pairs refused while other connections' Child SAs with the same peer are up.
 
         Only a connection other than the refused ones counts: a rekey refused on the same
         connection takes that tunnel down.
         """
-        refused = [
-            c for c in self.out.claims
-            if c.finding == "subnet-mismatch" and c.lines
-            and c.lines[-1].groups.get("exchange", "").lower() == "create_child_sa"
-        ]
+        refused = [c for c in self.out.claims if c.finding == "subnet-mismatch" and c.lines and c.lines[-1].conn]
         if not refused:
             return []
         refused_conns = {c.lines[-1].conn for c in refused}
@@ -392,7 +388,9 @@ class PeerTimeline:
     def _mark_partial_children(self) -> None:
         """The tunnel works for some subnet pairs only: say so rather than call it down."""
         for claim in self._refused_children():
-            claim.finding = "partial-host-reachability"
+            claim.caution = True
+            self.out.claims.append(Claim("partial-host-reachability", claim.peer, 2, list(claim.lines),
+                                         claim.confidence, claim.basis, dict(claim.facts)))
 
     def _infer_uplink(self) -> None:
         """The MX negotiating from a new address for the same peer means its uplink changed."""
