@@ -88,8 +88,9 @@ _PLUTO = re.compile(
 )
 _RACOON_ADDR = re.compile(rf"^\[(?P<addr>{_ADDR})\]\s{{0,10}}", re.I)
 _RACOON_LEVEL = re.compile(r"^(?:ERROR|WARNING|NOTIFY|INFO|DEBUG2?):\s{0,10}")
-# racoon built with debug output names its source: `oakley.c:2054:oakley_skeyid(): `
-_RACOON_SOURCE = re.compile(r"^[a-z_0-9]{1,30}\.c:\d{1,6}:[a-z_0-9]{1,60}\(\):\s{0,10}")
+# racoon built with debug output names its source: `oakley.c:2054:oakley_skeyid(): `, or the function
+# alone: `isakmp_ph1resend(): `
+_RACOON_SOURCE = re.compile(r"^(?:[a-z_0-9]{1,30}\.c:\d{1,6}:)?[a-z_][a-z_0-9]{1,60}\(\):\s{0,10}")
 _ASA_TAG = re.compile(r"^%(?:ASA|FTD|PIX)-\d-\d{6}(?::\s{0,10}|\s{1,10})", re.I)
 _ASA_FIELD = re.compile(r"^(?P<key>Group|Username|IP)\s{0,4}=\s{0,4}(?P<value>[^,]{1,100}),\s{0,10}", re.I)
 _IOS_TAG = re.compile(r"^(?:%CRYPTO-\d-[A-Z_]{1,40}:\s{0,10}|ISAKMP(?::\(\d{1,10}\))?:\s{1,10})", re.I)
