@@ -303,7 +303,8 @@ def _findings_for(analysis: PeerAnalysis, catalog: Catalog, lang: Lang, vendors:
     for rule in catalog.precedence:
         if rule.finding in merged and merged[rule.finding].alternative_to is None:
             for weaker in rule.suppresses:
-                if weaker in merged and weaker != rule.finding:
+                # A less likely reading is not folded away by the likely one it stands beside.
+                if weaker in merged and weaker != rule.finding and merged[weaker].alternative_to is None:
                     gone = merged.pop(weaker)
                     merged[rule.finding].lines.extend(gone.lines)
                     absorbed[weaker] = rule.finding
