@@ -208,7 +208,8 @@ def _wrapped_end(block: bytes, start: int, end: int) -> int:
     not start like a new one (`…the same polic` / `y for reqid 1 exists`) continues there.
     """
     while end - start >= WRAP_MIN and end < len(block) and block[end] == 10 and end - start < MAX_LINE_BYTES:
-        last = block[end - 1 : end].rstrip(b"\r")
+        tail = end - 2 if block[end - 1] == 13 else end - 1  # a CRLF line ends before its CR
+        last = block[tail : tail + 1]
         if not last or not (last.isalnum() or last in b"_+=;:,.-/ "):
             break
         nxt = block.find(b"\n", end + 1)

@@ -20,6 +20,11 @@ def test_a_line_cut_inside_a_word_is_read_with_its_rest() -> None:
     assert "the same policy for reqid 1 exists" in found["subnet-mismatch"].evidence[0].text
 
 
+def test_a_cut_line_in_a_windows_paste_is_read_whole_too() -> None:
+    d = diagnose_text(CUT.replace("\n", "\r\n"))
+    assert "subnet-mismatch" in {f.id for f in d.findings}
+
+
 def test_a_whole_line_is_not_joined_to_what_follows() -> None:
     whole = (
         "Jul 22 10:15:34 192.0.2.1 1 1690000000.1 MX84 events type=vpn_connectivity_change "
