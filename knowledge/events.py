@@ -93,16 +93,46 @@ def extract(lines: Iterable[tuple[int, str, int | None]], matcher: Matcher) -> E
             text, parsed, found = _rejoined(text, rest, match) or (text, parsed, found)
         if (found is None or "partial" in found.tags) and hits and parsed.body:
             found = _inner_message(parsed.body, match) or found
-        if found is None:
-            lowered = text.lower()
-            if any(v in lowered for v in VENDOR_KEYWORDS):
-                out.vendor_text.append(text[:500])
-            continue
-        if parsed.shape != last_shape:
-            segment += 1
-            last_shape = parsed.shape
-        events.append(Event(no, evidence_text(text), found.sig, found.groups, parsed, segment, kind=found.kind,
-                            tags=found.tags))
-        if found.sig.dialect == "text":
-            out.vendor_text.append(text[:500])
+        pieces = [(text, parsed, found)]
+        if (found is None or "partial" in found.tags) and len(text) >= GLUED_MIN_CHARS:
+            pieces = _unglued(text, match) or pieces
+        for piece, parsed, found in pieces:
+            if found is None:
+                lowered = piece.lower()
+                if any(v in lowered for v in VENDOR_KEYWORDS):
+                    out.vendor_text.append(piece[:500])
+                continue
+            if parsed.shape != last_shape:
+                segment += 1
+                last_shape = parsed.shape
+            events.append(Event(no, evidence_text(piece), found.sig, found.groups, parsed, segment,
+                                kind=found.kind, tags=found.tags))
+            if found.sig.dialect == "text":
+                out.vendor_text.append(piece[:500])
     return out
+
+
+GLUED_MIN_CHARS = 160  # a line this long that reads as nothing may be several lines that lost their breaks
+GLUED_MAX_PIECES = 200
+# A clock time followed by a word, inside a line: where a lost line break was (`…cd5221:46:23 ipsec, …`).
+_GLUED_TIME = re.compile(r"(?<!:)\d{2}:\d{2}:\d{2}(?:\.\d{1,6})? (?=[A-Za-z])")
+
+
+def _unglued(text: str, match: Callable[[str], Match | None]) -> list[tuple[str, ParsedLine, Match | None]]:
+    """Log lines a forum or chat joined into one (their breaks lost), read one by one.
+
+    Only when at least two time stamps sit inside the text and one of the pieces then reads fully.
+    """
+    starts = [m.start() for m in _GLUED_TIME.finditer(text)][:GLUED_MAX_PIECES]
+    if len(starts) < 2:
+        return []
+    bounds = [0, *starts[1:]] if starts[0] < 20 else [0, *starts]
+    pieces = []
+    for begin, end in zip(bounds, [*bounds[1:], len(text)], strict=True):
+        piece = text[begin:end].strip()
+        parsed = parse_line(piece)
+        found = match(parsed.body) if parsed.body else None
+        pieces.append((piece, parsed, found))
+    if not any(f is not None and "partial" not in f.tags for _, _, f in pieces):
+        return []
+    return pieces

@@ -42,3 +42,27 @@ def test_a_cut_line_that_does_not_read_better_whole_stays_as_it_was() -> None:
     d = diagnose_text(head + "yz and more words here\n")
     evidence = [e.text for f in d.findings for e in f.evidence]
     assert evidence and not any("yz and more" in text for text in evidence)
+
+
+# A forum post that lost its line breaks (RouterOS log, forum thread kept in the corpus as
+# forums-2/mikrotik-1121395-win11-deletes-sa-after-setup.log).
+GLUED = (
+    "21:46:23 ipsec IPsec-SA established: ESP/Transport 192.168.1.2[4500]->203.0.113.22[4500] "
+    "spi=0x8ef9cd5221:46:23 ipsec, debug pfkey add sent.21:46:23 ipsec, debug ===== received 76 bytes "
+    "from 203.0.113.22[4500] to 192.168.1.2[4500]21:46:23 ipsec, debug receive Information.\n"
+)
+
+
+def test_log_lines_joined_into_one_are_read_one_by_one() -> None:
+    d = diagnose_text(GLUED)
+    found = {f.id: f for f in d.findings}
+    assert "tunnel-established" in found
+    assert all("debug pfkey" not in e.text for e in found["tunnel-established"].evidence)
+
+
+def test_a_long_sentence_with_times_in_it_is_not_cut_up() -> None:
+    text = ("Between 10:00:00 and 11:30:00 yesterday the tunnel was fine, then at 11:45:12 users said it dropped; "
+            "we saw phase1 negotiation failed due to time up in the log but nothing else of note at all.\n")
+    d = diagnose_text(text)
+    evidence = [e.text for f in d.findings for e in f.evidence]
+    assert evidence and all(text.strip().startswith(e.rstrip("…")[:40]) for e in evidence)
