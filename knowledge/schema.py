@@ -36,7 +36,8 @@ EventKind = Literal[
 
 Dialect = Literal[
     "racoon", "charon", "libreswan", "asa", "cloud", "text",
-    "f5", "paloalto", "fortigate", "watchguard", "srx", "sonicwall", "checkpoint", "clavister", "meraki", "yamaha",
+    "f5", "paloalto", "fortigate", "watchguard", "srx", "sonicwall", "checkpoint", "clavister",
+    "meraki", "yamaha", "zyxel",
 ]
 
 Tag = Literal[
