@@ -152,7 +152,7 @@ class PeerTimeline:
 
     def _note(self, e: Event) -> None:
         out = self.out
-        said = e.sig.phase if e.sig.phase in (1, 2) else _exchange_phase(e)
+        said = e.sig.phase if e.sig.phase in (1, 2) else _exchange_phase(e) or _KIND_PHASE.get(e.kind)
         if said:
             self._said_phase = said
         if "certificate" in e.tags:
@@ -606,6 +606,7 @@ class PeerTimeline:
 _HANDLERS = {name.removeprefix("_on_"): fn for name, fn in vars(PeerTimeline).items() if name.startswith("_on_")}
 _PHASE2_EXCHANGES = {"quick_mode", "create_child_sa"}
 _FAILURE_KINDS = frozenset({"fail", "notify", "giveup", "dpd"})
+_KIND_PHASE = {"p2_start": 2, "p2_up": 2, "p2_down": 2}  # a quick mode / Child SA line says phase 1 is done
 
 _FACT_GROUPS = {
     "local_ts", "remote_ts", "ts_local", "ts_remote", "remote_id", "source_ip", "my", "peer_value",
