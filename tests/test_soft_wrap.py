@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from knowledge import diagnose_text
+from knowledge.models import Finding
 
 # As pasted in github:strongswan/strongswan#1150 (the page cut each line at 130 characters).
 CUT = (
@@ -12,17 +13,19 @@ CUT = (
 )
 
 
+def _findings(text: str) -> dict[str, Finding]:
+    return {f.id: f for f in diagnose_text(text).findings}
+
+
 def test_a_line_cut_inside_a_word_is_read_with_its_rest() -> None:
-    d = diagnose_text(CUT)
-    found = {f.id: f for f in d.findings}
+    found = _findings(CUT)
     assert "subnet-mismatch" in found
     assert found["subnet-mismatch"].evidence[0].line == 1
     assert "the same policy for reqid 1 exists" in found["subnet-mismatch"].evidence[0].text
 
 
 def test_a_cut_line_in_a_windows_paste_is_read_whole_too() -> None:
-    d = diagnose_text(CUT.replace("\n", "\r\n"))
-    assert "subnet-mismatch" in {f.id for f in d.findings}
+    assert "subnet-mismatch" in _findings(CUT.replace("\n", "\r\n"))
 
 
 def test_a_whole_line_is_not_joined_to_what_follows() -> None:
@@ -54,8 +57,7 @@ GLUED = (
 
 
 def test_log_lines_joined_into_one_are_read_one_by_one() -> None:
-    d = diagnose_text(GLUED)
-    found = {f.id: f for f in d.findings}
+    found = _findings(GLUED)
     assert "tunnel-established" in found
     assert all("debug pfkey" not in e.text for e in found["tunnel-established"].evidence)
 
