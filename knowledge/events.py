@@ -70,12 +70,23 @@ def _inner_message(body: str, match: Callable[[str], Match | None]) -> Match | N
     return None
 
 
-def _rejoined(head: str, rest: str, match: Callable[[str], Match | None]) -> tuple[str, ParsedLine, Match] | None:
+Read = tuple[str, ParsedLine, Match | None]  # a line's text, what its wrappers said, the signature it matched
+
+
+def _read(text: str, match: Callable[[str], Match | None]) -> Read:
+    parsed = parse_line(text)
+    return text, parsed, match(parsed.body) if parsed.body else None
+
+
+def _whole(found: Match | None) -> bool:
+    """A full signature read the line (not only a word it carries)."""
+    return found is not None and "partial" not in found.tags
+
+
+def _rejoined(head: str, rest: str, match: Callable[[str], Match | None]) -> Read | None:
     """A long line a terminal or page cut in pieces, read whole: kept only when it then matches fully."""
-    whole = head + rest.replace(WRAP_MARK, "")
-    parsed = parse_line(whole)
-    found = match(parsed.body) if parsed.body else None
-    return (whole, parsed, found) if found is not None and "partial" not in found.tags else None
+    read = _read(head + rest.replace(WRAP_MARK, ""), match)
+    return read if _whole(read[2]) else None
 
 
 def extract(lines: Iterable[tuple[int, str, int | None]], matcher: Matcher) -> Extraction:
@@ -89,12 +100,12 @@ def extract(lines: Iterable[tuple[int, str, int | None]], matcher: Matcher) -> E
         text, cut, rest = text.partition(WRAP_MARK)
         parsed = parse_line(text)
         found = match(parsed.body, hits) if parsed.body else None
-        if cut and (found is None or "partial" in found.tags):
+        if cut and not _whole(found):
             text, parsed, found = _rejoined(text, rest, match) or (text, parsed, found)
-        if (found is None or "partial" in found.tags) and hits and parsed.body:
+        if not _whole(found) and hits and parsed.body:
             found = _inner_message(parsed.body, match) or found
         pieces = [(text, parsed, found)]
-        if (found is None or "partial" in found.tags) and len(text) >= GLUED_MIN_CHARS:
+        if not _whole(found) and len(text) >= GLUED_MIN_CHARS:
             pieces = _unglued(text, match) or pieces
         for piece, parsed, found in pieces:
             if found is None:
@@ -118,7 +129,7 @@ GLUED_MAX_PIECES = 200
 _GLUED_TIME = re.compile(r"(?<!:)\d{2}:\d{2}:\d{2}(?:\.\d{1,6})? (?=[A-Za-z])")
 
 
-def _unglued(text: str, match: Callable[[str], Match | None]) -> list[tuple[str, ParsedLine, Match | None]]:
+def _unglued(text: str, match: Callable[[str], Match | None]) -> list[Read]:
     """Log lines a forum or chat joined into one (their breaks lost), read one by one.
 
     Only when at least two time stamps sit inside the text and one of the pieces then reads fully.
@@ -127,12 +138,6 @@ def _unglued(text: str, match: Callable[[str], Match | None]) -> list[tuple[str,
     if len(starts) < 2:
         return []
     bounds = [0, *starts[1:]] if starts[0] < 20 else [0, *starts]
-    pieces = []
-    for begin, end in zip(bounds, [*bounds[1:], len(text)], strict=True):
-        piece = text[begin:end].strip()
-        parsed = parse_line(piece)
-        found = match(parsed.body) if parsed.body else None
-        pieces.append((piece, parsed, found))
-    if not any(f is not None and "partial" not in f.tags for _, _, f in pieces):
-        return []
-    return pieces
+    ends = [*bounds[1:], len(text)]
+    pieces = [_read(text[begin:end].strip(), match) for begin, end in zip(bounds, ends, strict=True)]
+    return pieces if any(_whole(found) for _, _, found in pieces) else []

@@ -136,7 +136,7 @@ class KeywordScanner:
             if end - start > MAX_LINE_BYTES:
                 stats.long_lines.append(line_no + 1)
                 end = start + MAX_LINE_BYTES
-            wrapped = _wrapped_end(block, start, end) if end - start >= WRAP_MIN else end
+            wrapped = _wrapped_end(block, start, end)
             if text is not None:
                 line = text[start:wrapped]
             else:

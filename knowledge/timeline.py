@@ -103,6 +103,7 @@ class PeerTimeline:
         self.child_up_ts: dict[str, float] = {}
         self.transitions: list[tuple[str, Event]] = []
         self.locals: list[tuple[str, Event]] = []  # the MX address each negotiation used, in order
+        self._position = {id(e): i for i, e in enumerate(events)}
         self._uid_phase_hint = _phase_hints(events)
         self._said_phase: int | None = None  # the phase the last line that names one was about
         self._certificates = False  # a line showed certificate authentication
@@ -410,27 +411,27 @@ class PeerTimeline:
         """INVALID_KE_PAYLOAD names the group the peer wants; when the retry that follows comes up,
         the two ends agreed on a common group and nothing is wrong."""
         group_rule = self._notify_rules.get("INVALID_KE_PAYLOAD")
-        index = {id(e): i for i, e in enumerate(self.events)}
         for claim in list(self.out.claims):
             if not claim.lines:
                 continue
             asked = "group-retry" in claim.lines[-1].tags
             if not asked and self._notify_rules.get(claim.facts.get("notify", "")) is not group_rule:
                 continue
-            at = index.get(id(claim.lines[-1]), len(self.events))
             wanted = "p1_up" if claim.phase != 2 else "p2_up"
-            if any(e.kind == wanted or _accepted_init(e) for e in self.events[at + 1:]):
+            if any(e.kind == wanted or _accepted_init(e) for e in self._after(claim.lines[-1])):
                 self.out.claims.remove(claim)
 
     def _drop_answered_waits(self) -> None:
         """A daemon waiting for the next message says nothing wrong once the exchange went on."""
-        index = {id(e): i for i, e in enumerate(self.events)}
         for claim in list(self.out.claims):
             if not claim.lines or "waiting" not in claim.lines[-1].tags:
                 continue
-            at = index.get(id(claim.lines[-1]), len(self.events))
-            if any(e.kind in ("p1_up", "p2_up", "p2_start") for e in self.events[at + 1:]):
+            if any(e.kind in ("p1_up", "p2_up", "p2_start") for e in self._after(claim.lines[-1])):
                 self.out.claims.remove(claim)
+
+    def _after(self, e: Event) -> Sequence[Event]:
+        """This peer's events after `e`, in time order."""
+        return self.events[self._position.get(id(e), len(self.events)) + 1:]
 
     def _drop_benign_stale(self) -> None:
         """One stray informational after a peer's DELETE is routine when the tunnel came back."""
