@@ -72,6 +72,8 @@ def diagnose_bytes(data: bytes, lang: Lang = "en") -> Diagnosis:
     if len(data) > MAX_TEXT_BYTES:
         info.notes.append(("note.too_large", {"limit": f"{MAX_TEXT_BYTES >> 20} MB"}))
         data = data[:MAX_TEXT_BYTES]
+    if data and not data.endswith(b"\n"):
+        data += b"\n"  # a paste's last line may be the rest of a cut one: give it the same end as the others
     diagnosis = _diagnose_chunks(iter_chunks(data), lang, info)
     if diagnosis.vpn_lines == 0 and not diagnosis.findings and len(data) <= CUT_HINT_BYTES:
         hints = cut_hints(data.decode("utf-8", "replace"), lang)

@@ -22,10 +22,13 @@ CHUNK_BYTES = 4 << 20
 MAX_LINE_BYTES = 64 << 10
 WRAP_MIN = 50  # a line shorter than this was not cut by a terminal, a mail or a page's width
 WRAP_MARK = "\x1f"  # joins a long line to the lines that may be its rest (see events.extract)
+# Up to this size (a paste, not a log file) a cut line whose keyword sits in its rest, or across
+# the cut, is looked for too: every long line is tried with what follows it.
+WRAP_SEARCH_BYTES = 256 << 10
 # What a new line, rather than the rest of a cut one, starts with: a time stamp, a status code, a
 # quote or list mark, indentation, or a sentence (capital letter, then lower case).
 _NEW_LINE = re.compile(
-    rb"^(?:\s|[<\[{\"'#|>*`(-]|\d{4}-\d\d-\d\d|\d{1,2}/\d{1,2}/\d{2,4}|\d{1,2}:\d\d"
+    rb"^(?:\s|[<\[{\"'#|>*`(!-]|\d{4}-\d\d-\d\d|\d{1,2}/\d{1,2}/\d{2,4}|\d{1,2}:\d\d"
     rb"|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) |\d{3} |[A-Z][a-z]|$)"
 )
 
@@ -127,7 +130,10 @@ class KeywordScanner:
         text = block.decode("ascii") if block.isascii() else None
         line_no = base
         pos = 0
-        for start, hits in self._hit_line_starts(block):
+        starts = self._hit_line_starts(block)
+        if len(block) <= WRAP_SEARCH_BYTES:
+            starts = self._with_cut_heads(block, starts)
+        for start, hits in starts:
             line_no += block.count(b"\n", pos, start)
             pos = start
             end = block.find(b"\n", start)
@@ -172,6 +178,30 @@ class KeywordScanner:
                 starts_list.append((start, None))
             start = end + 1
         return starts_list
+
+    def _with_cut_heads(self, block: bytes, starts: list[tuple[int, int | None]]) -> list[tuple[int, int | None]]:
+        """Add the long lines that read as nothing alone but carry a keyword once their rest is joined.
+
+        A page or terminal may cut `…oakley_skeyid(): couldn't find ` / `the pskey for B.B.B.B.`
+        so that neither piece holds the keyword; the head is then handed on to be read whole.
+        """
+        known = {start for start, _ in starts}
+        added: list[tuple[int, int | None]] = []
+        start = 0
+        size = len(block)
+        while start < size:
+            end = block.find(b"\n", start)
+            if end < 0:
+                end = size
+            if end - start >= WRAP_MIN and start not in known:
+                wrapped = _wrapped_end(block, start, end)
+                if wrapped != end:
+                    joined = block[start:wrapped].replace(b"\r\n", b"\n").replace(b"\n", b"")
+                    hits = self.hits_of(joined.decode("utf-8", "replace"))
+                    if hits:
+                        added.append((start, hits))
+            start = end + 1
+        return sorted([*starts, *added]) if added else starts
 
     def hits_of(self, text: str) -> int:
         """The keyword bit set of `text` (for lines that did not come through a scan)."""

@@ -47,6 +47,31 @@ def test_a_cut_line_that_does_not_read_better_whole_stays_as_it_was() -> None:
     assert evidence and not any("yz and more" in text for text in evidence)
 
 
+# As printed in a FreeBSD racoon article (onlamp.com, kept in the corpus as
+# meraki-racoon/onlamp-freebsd-racoon-pskey-not-found.log): the page cut the line so that the
+# message's key words sit on both sides of the cut, and the paste has no final line break.
+CUT_KEYWORD = (
+    "2002-12-29 12:48:31: ERROR: oakley.c:2054:oakley_skeyid(): couldn't find \n"
+    "the pskey for B.B.B.B."
+)
+
+
+def test_a_cut_line_whose_keyword_spans_the_cut_is_read_whole() -> None:
+    found = _findings(CUT_KEYWORD)
+    assert "peer-not-configured" in found
+    assert found["peer-not-configured"].peer == "B.B.B.B"
+
+
+def test_a_cisco_comment_after_a_long_line_starts_a_line_of_its_own() -> None:
+    text = (
+        "May 23 2010 13:15:25: %ASA-7-715046: IP = 203.0.113.22, constructing Fragmentation VID + "
+        "extended capabilities payload\n"
+        "! Begin state: MM_WAIT_MSG2 (send hash/encrypt/dh info and agree upon them)\n"
+    )
+    evidence = [e.text for f in diagnose_text(text).findings for e in f.evidence]
+    assert not any("Begin state" in line for line in evidence)
+
+
 # A forum post that lost its line breaks (RouterOS log, forum thread kept in the corpus as
 # forums-2/mikrotik-1121395-win11-deletes-sa-after-setup.log).
 GLUED = (
